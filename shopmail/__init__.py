@@ -1,0 +1,64 @@
+"""shopmail: the mail desk of an online shop."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from shopmail import config, crypto, i18n
+from shopmail.config import ROOT
+from shopmail.extensions import babel, csrf, db, htmx, limiter, login, migrate
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.update(config.load())
+    app.config.update(overrides or {})
+
+    from shopmail import models  # noqa: F401  (registers every table with the metadata)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    login.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    crypto.configure(app.config["SHOPMAIL_SECRET_KEYS"], app.config["SECRET_KEY"])
+
+    from shopmail import cli, views
+    from shopmail.api import api
+
+    views.register(app)
+    app.register_blueprint(api, url_prefix="/api/v1")
+    csrf.exempt(api)
+    cli.register(app)
+
+    @app.after_request
+    def vary_on_htmx(response):
+        # Pages and their HTMX partials share URLs: caches must keep them apart.
+        if request.headers.get("HX-Request") is not None or response.mimetype == "text/html":
+            response.vary.add("HX-Request")
+        return response
+
+    return app
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
+    # Web and workers share one SQLite file: WAL lets readers run beside the writer and the
+    # busy timeout makes a writer wait for the lock instead of failing at once.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

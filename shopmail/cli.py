@@ -1,0 +1,52 @@
+"""`flask --app app …` commands."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+
+from shopmail.extensions import db
+
+
+def register(app: Flask) -> None:
+    @app.cli.command("demo-data")
+    def demo_data() -> None:
+        """Fill the desk with realistic Japanese stores, orders, quotes and members."""
+        from shopmail.services import demo
+
+        created = demo.load()
+        db.session.commit()
+        if created:
+            click.echo("demo data loaded: " + ", ".join(f"{v} {k}" for k, v in created.items()))
+        else:
+            click.echo("demo data already present: nothing changed")
+
+    @app.cli.command("create-user")
+    @click.argument("email")
+    @click.option("--role", type=click.Choice(["admin", "staff"]), default="staff")
+    @click.option("--name", default="")
+    @click.option("--language", type=click.Choice(["ja", "en"]), default="ja")
+    def create_user(email: str, role: str, name: str, language: str) -> None:
+        """Create a user; the password is prompted for, or read from stdin."""
+        from shopmail.services.users import UserError, create_user
+
+        if sys.stdin.isatty():
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+        try:
+            create_user(email, password, role=role, name=name, language=language, actor="cli")
+        except UserError as exc:
+            raise click.ClickException(str(exc)) from exc
+        db.session.commit()
+        click.echo(f"created {role} {email}")
+
+    @app.cli.command("run-desk")
+    @click.option("--port", default=5000, show_default=True)
+    def run_desk(port: int) -> None:
+        """Start web, worker and scheduler (and embedded Redis / dev SMTP when not configured)."""
+        from shopmail import desk
+
+        desk.run(app, port)

@@ -1,0 +1,66 @@
+"""Settings from the environment (a `.env` file is read by python-dotenv).
+
+Every setting has a safe development default, so `make run` works on a fresh machine; production
+sets the secrets and URLs through the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+load_dotenv(ROOT / ".env")
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def database_url() -> str:
+    return normalise_database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'shopmail.db'}")
+    )
+
+
+def normalise_database_url(url: str) -> str:
+    """Plain postgres URLs mean psycopg 3, the driver we ship."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load() -> dict:
+    """The app's configuration as a dict, read from the environment now."""
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-secret-change-me"),
+        "SQLALCHEMY_DATABASE_URI": database_url(),
+        "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        # Fernet key(s) for secrets at rest; several, comma-separated, allow rotation.
+        "SHOPMAIL_SECRET_KEYS": os.environ.get("SHOPMAIL_SECRET_KEYS", ""),
+        "SHOPMAIL_SMTP_URL": os.environ.get("SHOPMAIL_SMTP_URL", "smtp://127.0.0.1:8025"),
+        "SHOPMAIL_MAIL_DOMAIN": os.environ.get("SHOPMAIL_MAIL_DOMAIN", "mail.shopmail.example"),
+        "SHOPMAIL_BASE_URL": os.environ.get("SHOPMAIL_BASE_URL", "http://127.0.0.1:5000"),
+        "SHOPMAIL_QUEUE_PREFIX": os.environ.get("SHOPMAIL_QUEUE_PREFIX", "shopmail"),
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 60 per hour"),
+        "BABEL_DEFAULT_LOCALE": "ja",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Tokyo",
+        "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "shopmail" / "translations"),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    }

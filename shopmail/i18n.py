@@ -1,0 +1,66 @@
+"""Language and time: Japanese by default, English on request; times shown in Asia/Tokyo."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, session
+from flask_babel import format_decimal, get_locale
+from flask_login import current_user
+
+from shopmail.models.users import LANGUAGES
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def select_locale() -> str:
+    if current_user and current_user.is_authenticated:
+        return current_user.language
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return "ja"
+
+
+def compile_catalogs(directory: Path) -> None:
+    """Compile each messages.po to .mo when the .po is newer (the .mo is build output)."""
+    for po_path in directory.glob("*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as po:
+            catalog = read_po(po)
+        try:
+            with mo_path.open("wb") as mo:
+                write_mo(mo, catalog)
+        except OSError:  # a read-only install ships compiled catalogs
+            pass
+
+
+def tokyo(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC datetime as Tokyo wall time, the only way times are shown."""
+    if value is None:
+        return ""
+    return value.astimezone(TOKYO).strftime(fmt)
+
+
+def tokyo_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return tokyo(value, "%Y-%m-%d")
+    return value.strftime("%Y-%m-%d")
+
+
+def yen(value: int | None) -> str:
+    return "" if value is None else f"{format_decimal(value)}円"
+
+
+def init_app(app: Flask) -> None:
+    compile_catalogs(Path(app.config["BABEL_TRANSLATION_DIRECTORIES"]))
+    app.jinja_env.filters.update(tokyo=tokyo, tokyo_date=tokyo_date, yen=yen)
+    app.jinja_env.globals["get_locale"] = get_locale

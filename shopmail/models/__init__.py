@@ -1,0 +1,33 @@
+"""SQLAlchemy models, a module per area; importing this package registers them all."""
+
+from shopmail.models.audit import AuditEntry
+from shopmail.models.broadcasts import Broadcast, QuotaMonth, RecordMailing
+from shopmail.models.commerce import Order, OrderLine, Quote, QuoteLine, Shipment
+from shopmail.models.members import Member
+from shopmail.models.outbox import Message
+from shopmail.models.stores import DeskSettings, KindSetting, Store, StoreKindSetting
+from shopmail.models.templates import BroadcastTemplate, OrderMailTemplate, RecordMailTemplate
+from shopmail.models.users import ApiToken, User
+
+__all__ = [
+    "ApiToken",
+    "AuditEntry",
+    "Broadcast",
+    "BroadcastTemplate",
+    "DeskSettings",
+    "KindSetting",
+    "Member",
+    "Message",
+    "Order",
+    "OrderLine",
+    "OrderMailTemplate",
+    "QuotaMonth",
+    "Quote",
+    "QuoteLine",
+    "RecordMailTemplate",
+    "RecordMailing",
+    "Shipment",
+    "Store",
+    "StoreKindSetting",
+    "User",
+]

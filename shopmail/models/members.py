@@ -1,0 +1,31 @@
+"""B2B members: the audience of broadcasts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shopmail.extensions import db
+from shopmail.models.types import UTCDateTime, utcnow
+
+
+class Member(db.Model):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    company: Mapped[str] = mapped_column(String(200), default="")
+    contact_name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="", index=True)
+    wants_mail: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    email_invalid: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    invalid_reason: Mapped[str] = mapped_column(Text, default="")
+    business_type: Mapped[str] = mapped_column(String(60), default="", index=True)
+    industry: Mapped[str] = mapped_column(String(60), default="", index=True)
+    display_group: Mapped[str] = mapped_column(String(60), default="", index=True)
+    last_purchase_on: Mapped[date | None] = mapped_column(Date, index=True)
+    tel: Mapped[str] = mapped_column(String(30), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,69 @@
+"""The outbox: every mail that will go out is a row first (DESIGN.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from shopmail.extensions import db
+from shopmail.models.types import UTCDateTime, utcnow
+
+# held → queued → sending → sent; retrying after a temporary failure; failed after a permanent
+# one (or too many retries); unknown when the connection died after the data was handed over;
+# deleted by staff.
+STATES = ("held", "queued", "sending", "sent", "retrying", "failed", "unknown", "deleted")
+OPEN_STATES = ("queued", "sending", "retrying")
+MAX_RETRIES = 4
+MESSAGE_KINDS = (
+    "order_confirmation",
+    "shipping_notice",
+    "follow_up",
+    "record",
+    "broadcast",
+    "admin_copy",
+    "test",
+)
+
+
+class Message(db.Model):
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_state_next", "state", "next_attempt_at"),
+        Index("ix_messages_store_kind_state", "store_id", "kind", "state"),
+        Index("ix_messages_broadcast_state", "broadcast_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Makes every creation idempotent: "order_confirmation:order:17", "broadcast:3:member:9".
+    dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    state: Mapped[str] = mapped_column(String(12), default="queued")
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    record_type: Mapped[str] = mapped_column(String(20), default="")
+    record_id: Mapped[int | None] = mapped_column(Integer)
+    mailing_id: Mapped[int | None] = mapped_column(ForeignKey("record_mailings.id"), index=True)
+    broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+
+    to_addr: Mapped[str] = mapped_column(String(254))
+    to_name: Mapped[str] = mapped_column(String(200), default="")
+    device: Mapped[str] = mapped_column(String(10), default="pc")
+    subject: Mapped[str] = mapped_column(String(500), default="")
+    # Broadcast bodies are rendered at send time from the broadcast; others are stored here.
+    body: Mapped[str] = mapped_column(Text, default="")
+    html: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str] = mapped_column(String(200), default="")
+
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_code: Mapped[int | None] = mapped_column(Integer)
+    last_reply: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    store = relationship("Store")

@@ -1,0 +1,101 @@
+"""Stores (sales channels) with their sender and relay settings, and the desk's switches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from shopmail.extensions import db
+from shopmail.models.types import UTCDateTime, utcnow
+
+CHANNELS = ("rakuten", "amazon", "aupay", "yahoo", "own", "b2b", "other")
+# Channels whose From must not be on the system's own mail domain (SPEC §1).
+CHANNELS_OFF_SYSTEM_DOMAIN = ("rakuten", "amazon", "aupay")
+KINDS = ("order_confirmation", "shipping_notice", "follow_up")
+
+
+class Store(db.Model):
+    __tablename__ = "stores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(20), default="own")
+
+    from_addr: Mapped[str] = mapped_column(String(254), default="")
+    from_name: Mapped[str] = mapped_column(String(200), default="")
+    reply_to: Mapped[str] = mapped_column(String(254), default="")
+    bcc: Mapped[str] = mapped_column(Text, default="")
+    signature_pc: Mapped[str] = mapped_column(Text, default="")
+    signature_mobile: Mapped[str] = mapped_column(Text, default="")
+    mobile_charset: Mapped[str] = mapped_column(String(20), default="utf-8")
+
+    # "system" (the desk's relay), "own" (host/port/security/user), "rakuten" (Rakuten's relay
+    # with the store's SMTP AUTH ID and password).
+    relay_mode: Mapped[str] = mapped_column(String(20), default="system")
+    smtp_host: Mapped[str] = mapped_column(String(253), default="")
+    smtp_port: Mapped[int] = mapped_column(Integer, default=587)
+    smtp_security: Mapped[str] = mapped_column(String(10), default="starttls")
+    smtp_user: Mapped[str] = mapped_column(String(200), default="")
+    smtp_password_enc: Mapped[str] = mapped_column(Text, default="")
+
+    follow_up_days: Mapped[int] = mapped_column(Integer, default=7)
+    repeat_from_count: Mapped[int] = mapped_column(Integer, default=2)
+    # Set when the relay refused our credentials: sending for this store waits for a fix.
+    sending_paused_reason: Mapped[str] = mapped_column(Text, default="")
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class DeskSettings(db.Model):
+    """The desk's switches and global settings: one row, id 1."""
+
+    __tablename__ = "desk_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mail_server_running: Mapped[bool] = mapped_column(Boolean, default=False)
+    auto_create: Mapped[bool] = mapped_column(Boolean, default=False)
+    auto_send: Mapped[bool] = mapped_column(Boolean, default=False)
+    monthly_quota: Mapped[int] = mapped_column(Integer, default=10000)
+    admin_copy_addr: Mapped[str] = mapped_column(String(254), default="")
+    record_mail_shipping_instructions: Mapped[bool] = mapped_column(Boolean, default=False)
+    bank_account_in_order_mails: Mapped[bool] = mapped_column(Boolean, default=False)
+    bank_account_text: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @classmethod
+    def get(cls) -> DeskSettings:
+        row = db.session.get(cls, 1)
+        if row is None:
+            row = cls(id=1)
+            db.session.add(row)
+            db.session.flush()
+        return row
+
+
+class KindSetting(db.Model):
+    """Whether an automatic mail kind is in use, and since when (for the first-use reach-back)."""
+
+    __tablename__ = "kind_settings"
+    __table_args__ = (UniqueConstraint("kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    in_use: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    backfill_done: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class StoreKindSetting(db.Model):
+    """A store may switch a kind off for itself (e.g. no follow-up on one channel)."""
+
+    __tablename__ = "store_kind_settings"
+    __table_args__ = (UniqueConstraint("store_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(30))
+    in_use: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -1,0 +1,69 @@
+"""The one place that talks to Redis: connections, queues, enqueueing and the worker class.
+
+Redis carries only ids; the database is the truth. Work lost from Redis is found again by the
+reconciler (see `reconcile`), so nothing here needs to be durable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app
+from redis import Redis
+from rq import Queue, SimpleWorker
+from rq.job import Job
+
+QUEUE_NAMES = ("mail", "default")
+
+
+def redis_connection(app: Flask | None = None) -> Redis:
+    app = app or current_app
+    conn = app.extensions.get("shopmail_redis")
+    if conn is None:
+        conn = Redis.from_url(app.config["REDIS_URL"], socket_timeout=5, socket_connect_timeout=2)
+        app.extensions["shopmail_redis"] = conn
+    return conn
+
+
+def get_queue(name: str = "default", app: Flask | None = None) -> Queue:
+    app = app or current_app
+    prefix = app.config["SHOPMAIL_QUEUE_PREFIX"]
+    return Queue(f"{prefix}-{name}", connection=redis_connection(app))
+
+
+def all_queues(app: Flask | None = None) -> list[Queue]:
+    return [get_queue(name, app) for name in QUEUE_NAMES]
+
+
+def enqueue(
+    func: Callable, *args: Any, queue: str = "default", job_id: str | None = None, **options: Any
+) -> Job:
+    """Enqueue `func(*args)`; a `job_id` makes a job that is already waiting not run twice."""
+    q = get_queue(queue)
+    if job_id is not None:
+        existing = q.fetch_job(job_id)
+        if existing is not None and existing.get_status(refresh=True) in ("queued", "scheduled"):
+            return existing
+    return q.enqueue(func, *args, job_id=job_id, **options)
+
+
+class DeskWorker(SimpleWorker):
+    """Runs jobs in-process, each inside the app context with a fresh database session."""
+
+    app: Flask
+
+    def execute_job(self, job, queue):
+        from shopmail.extensions import db
+
+        with self.app.app_context():
+            try:
+                return super().execute_job(job, queue)
+            finally:
+                db.session.remove()
+
+
+def make_worker(app: Flask, name: str | None = None) -> DeskWorker:
+    worker = DeskWorker(all_queues(app), connection=redis_connection(app), name=name)
+    worker.app = app
+    return worker

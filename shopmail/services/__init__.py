@@ -1,0 +1,1 @@
+"""Use cases, a module per area. They take plain values, never `request`."""
