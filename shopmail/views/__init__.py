@@ -6,6 +6,8 @@ a view (or a whole blueprint) marked admin-only answers 403 to staff.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 
 from flask import Blueprint, Flask, abort, render_template, request
@@ -97,13 +99,16 @@ def _error_pages(app: Flask) -> None:
 
 
 def register(app: Flask) -> None:
-    from shopmail.views import auth, home, labels, nav
+    """Register every blueprint: each module of this package that defines `bp` is one area."""
+    from shopmail.views import labels, nav
 
     login.login_view = "auth.login"
     login.login_message = None
     app.before_request(_enforce_access(app))
     _error_pages(app)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(home.bp)
+    for module_info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        if isinstance(getattr(module, "bp", None), Blueprint):
+            app.register_blueprint(module.bp)
     nav.init_app(app)
     labels.init_app(app)
