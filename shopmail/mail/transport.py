@@ -1,0 +1,326 @@
+"""SMTP sessions to a store's relay, and what each recipient's reply means for the outbox.
+
+One :class:`SmtpSession` sends many messages over one connection (no reconnect, no EHLO per
+message). DATA is driven by hand so that a connection lost *after* the final dot was written
+is told apart from one lost before it: the first may have been delivered (``UNKNOWN``, never
+silently resent), the second certainly was not (``TEMPORARY``).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import re
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from types import TracebackType
+
+__all__ = ["AuthError", "Outcome", "Relay", "RelayError", "Result", "SmtpSession"]
+
+_UNSAFE_ADDRESS = re.compile(r"[\x00-\x20\x7f<>]")
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Relay:
+    """Where and how to hand mail over. ``security`` is "none", "starttls" or "tls"."""
+
+    host: str
+    port: int
+    security: str = "none"
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 30
+    helo: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.security not in ("none", "starttls", "tls"):
+            raise ValueError(f"unknown SMTP security {self.security!r}")
+
+    def __repr__(self) -> str:
+        # Never let the password reach a log line or a traceback.
+        return (
+            f"Relay(host={self.host!r}, port={self.port}, security={self.security!r}, "
+            f"username={self.username!r}, password={'********' if self.password else None})"
+        )
+
+
+class Outcome(enum.Enum):
+    """What became of one recipient of one message."""
+
+    SENT = "sent"
+    TEMPORARY = "temporary"  # retry later
+    PERMANENT = "permanent"  # refused for good: a candidate invalid address
+    UNKNOWN = "unknown"  # the data was handed over but the reply never came
+
+
+@dataclass
+class Result:
+    """One recipient's outcome and the server's words, for the history page."""
+
+    outcome: Outcome
+    code: int | None
+    reply: str
+    # Where it ended: "mail", "rcpt", "data" (DATA or the final reply) or "connection".
+    stage: str = ""
+
+    @property
+    def address_refused(self) -> bool:
+        """True when the server refused this recipient for good: an invalid-address candidate."""
+        return self.outcome is Outcome.PERMANENT and self.stage == "rcpt"
+
+
+class RelayError(Exception):
+    """No session could be had (connect, greeting, TLS): temporary for every message."""
+
+
+class AuthError(RelayError):
+    """The relay refused the credentials: pause the store rather than burn retries."""
+
+
+class _Lost(Exception):
+    """The connection died mid-command; the message says how, for the history page."""
+
+
+class SmtpSession:
+    """A reusable SMTP connection to one relay; use as a context manager."""
+
+    def __init__(self, relay: Relay, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.relay = relay
+        self.ssl_context = ssl_context
+        self.connections = 0  # how many times a connection was opened (for logs and tests)
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> SmtpSession:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """QUIT politely; errors are ignored because the session is over either way."""
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (smtplib.SMTPException, OSError):
+            pass
+        finally:
+            smtp.close()
+
+    def send(self, envelope_from: str, recipients: list[str], data: bytes) -> dict[str, Result]:
+        """Send one message; returns a :class:`Result` for every recipient.
+
+        Raises :class:`RelayError` / :class:`AuthError` only when no session can be had.
+        """
+        for address in (envelope_from, *recipients):
+            if _UNSAFE_ADDRESS.search(address) or not address.isascii():
+                raise ValueError(f"unsafe envelope address {address!r}")
+        if not recipients:
+            return {}
+        reused = self._smtp is not None
+        smtp = self._connection()
+        try:
+            code, reply = self._command(smtp, f"MAIL FROM:<{envelope_from}>")
+        except _Lost:
+            if not reused:
+                raise RelayError("the relay closed the connection at MAIL FROM") from None
+            code, reply = 0, ""
+        if reused and (code == 0 or code == 421):
+            # The relay hung up while idle (timeout, 421); nothing was sent, so one fresh
+            # connection is safe and invisible to the caller.
+            self._drop()
+            smtp = self._connection()
+            try:
+                code, reply = self._command(smtp, f"MAIL FROM:<{envelope_from}>")
+            except _Lost as lost:
+                return self._all(recipients, Outcome.TEMPORARY, None, str(lost), "connection")
+        if code == 530:
+            # "Authentication required": a store set-up problem, not the recipients' fault.
+            self._drop()
+            raise AuthError(f"{code} {reply}")
+        if code != 250:
+            return self._failed_transaction(recipients, code, reply)
+        return self._recipients_and_data(smtp, recipients, data)
+
+    def _recipients_and_data(
+        self, smtp: smtplib.SMTP, recipients: list[str], data: bytes
+    ) -> dict[str, Result]:
+        results: dict[str, Result] = {}
+        accepted: list[str] = []
+        for index, rcpt in enumerate(recipients):
+            try:
+                code, reply = self._command(smtp, f"RCPT TO:<{rcpt}>")
+            except _Lost as lost:
+                self._drop()
+                rest = recipients[index:] + accepted
+                results.update(self._all(rest, Outcome.TEMPORARY, None, str(lost), "connection"))
+                return results
+            if code in (250, 251):
+                accepted.append(rcpt)
+                continue
+            results[rcpt] = Result(_classify(code), code, reply, "rcpt")
+            if code == 421:
+                self._drop()
+                rest = recipients[index + 1 :] + accepted
+                results.update(self._all(rest, Outcome.TEMPORARY, code, reply, "rcpt"))
+                return results
+        if not accepted:
+            self._reset()
+            return results
+        results.update(self._data(smtp, accepted, data))
+        return results
+
+    def _data(self, smtp: smtplib.SMTP, accepted: list[str], data: bytes) -> dict[str, Result]:
+        try:
+            code, reply = self._command(smtp, "DATA")
+        except _Lost as lost:
+            self._drop()
+            return self._all(accepted, Outcome.TEMPORARY, None, str(lost), "connection")
+        if code != 354:
+            if code == 421:
+                self._drop()
+            else:
+                self._reset()
+            return self._all(accepted, _classify(code), code, reply, "data")
+        payload = _LEADING_DOT.sub(b"..", data)
+        if not payload.endswith(b"\r\n"):
+            payload += b"\r\n"
+        try:
+            smtp.send(payload + b".\r\n")
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            # sendall failed, so the final dot never left: certainly not delivered.
+            self._drop()
+            lost = f"connection lost: {exc}"
+            return self._all(accepted, Outcome.TEMPORARY, None, lost, "connection")
+        try:
+            code, raw = smtp.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            self._drop()
+            reply = f"no reply after the message was handed over: {exc or 'connection closed'}"
+            return self._all(accepted, Outcome.UNKNOWN, None, reply, "data")
+        reply = _decode(raw)
+        if code == 421:
+            self._drop()
+        return self._all(accepted, _classify(code), code, reply, "data")
+
+    def _failed_transaction(
+        self, recipients: list[str], code: int, reply: str
+    ) -> dict[str, Result]:
+        if code == 421:
+            self._drop()
+        else:
+            self._reset()
+        return self._all(recipients, _classify(code), code, reply, "mail")
+
+    def _command(self, smtp: smtplib.SMTP, line: str) -> tuple[int, str]:
+        try:
+            smtp.putcmd(line)
+            code, raw = smtp.getreply()
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            raise _Lost(f"connection lost: {exc or 'closed by the server'}") from None
+        return code, _decode(raw)
+
+    def _reset(self) -> None:
+        if self._smtp is None:
+            return
+        try:
+            code, _ = self._command(self._smtp, "RSET")
+        except _Lost:
+            code = 0
+        if code != 250:
+            self._drop()
+
+    def _drop(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is not None:
+            smtp.close()
+
+    @staticmethod
+    def _all(
+        recipients: list[str], outcome: Outcome, code: int | None, reply: str, stage: str
+    ) -> dict[str, Result]:
+        return {rcpt: Result(outcome, code, reply, stage) for rcpt in recipients}
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is not None:
+            return self._smtp
+        relay = self.relay
+        options = {"local_hostname": relay.helo or _default_helo(), "timeout": relay.timeout}
+        try:
+            if relay.security == "tls":
+                context = self._tls_context()
+                smtp = smtplib.SMTP_SSL(relay.host, relay.port, context=context, **options)
+            else:
+                smtp = smtplib.SMTP(relay.host, relay.port, **options)
+        except smtplib.SMTPConnectError as exc:
+            raise RelayError(f"{exc.smtp_code} {_decode(exc.smtp_error)}") from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise RelayError(f"cannot connect to {relay.host}:{relay.port}: {exc}") from None
+        self.connections += 1
+        try:
+            self._greet(smtp)
+        except BaseException:
+            smtp.close()
+            raise
+        self._smtp = smtp
+        return smtp
+
+    def _greet(self, smtp: smtplib.SMTP) -> None:
+        relay = self.relay
+        try:
+            smtp.ehlo_or_helo_if_needed()
+            if relay.security == "starttls":
+                smtp.starttls(context=self._tls_context())
+                smtp.ehlo()
+        except smtplib.SMTPResponseException as exc:
+            raise RelayError(f"{exc.smtp_code} {_decode(exc.smtp_error)}") from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise RelayError(f"session set-up with {relay.host} failed: {exc}") from None
+        if relay.username:
+            try:
+                smtp.login(relay.username, relay.password or "")
+            except smtplib.SMTPAuthenticationError as exc:
+                message = f"{exc.smtp_code} {_decode(exc.smtp_error)}"
+                # 4xx (e.g. 454) is the relay's own trouble, not wrong credentials.
+                raise (RelayError if exc.smtp_code < 500 else AuthError)(message) from None
+            except smtplib.SMTPNotSupportedError:
+                raise AuthError(f"{relay.host} does not offer SMTP AUTH") from None
+            except smtplib.SMTPException as exc:
+                raise AuthError(f"authentication with {relay.host} failed: {exc}") from None
+            except OSError as exc:
+                raise RelayError(f"connection lost during AUTH: {exc}") from None
+
+    def _tls_context(self) -> ssl.SSLContext:
+        return self.ssl_context or ssl.create_default_context()
+
+
+def _classify(code: int) -> Outcome:
+    if 200 <= code < 300:
+        return Outcome.SENT
+    if 400 <= code < 500:
+        return Outcome.TEMPORARY
+    if 500 <= code < 600:
+        return Outcome.PERMANENT
+    # Anything else (smtplib's -1 for a garbled reply) may be a relay in trouble: retry.
+    return Outcome.TEMPORARY
+
+
+def _decode(raw: bytes | str) -> str:
+    if isinstance(raw, str):
+        return raw
+    return raw.decode("utf-8", "replace")
+
+
+@functools.lru_cache(maxsize=1)
+def _default_helo() -> str:
+    # smtplib would call getfqdn() (a DNS lookup) on every connect; once per process is enough.
+    return socket.getfqdn() or "localhost"

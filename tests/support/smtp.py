@@ -1,0 +1,239 @@
+"""A real, scriptable SMTP server (aiosmtpd, in-process, loopback only) as a pytest plugin.
+
+Load with ``-p tests.support.smtp`` or ``pytest_plugins = ["tests.support.smtp"]``; the
+``smtp_server`` fixture starts a fresh server per test. Its handler can refuse or defer
+recipients, refuse the greeting, require AUTH, drop or delay after DATA — the ways real
+relays fail — so transport code is tested against SMTP on a socket, never a mock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from shopmail.mail.transport import Relay
+
+__all__ = ["ReceivedMail", "SinkHandler", "SmtpServer", "smtp_server"]
+
+_PARSER = BytesParser(policy=policy.default)
+
+
+@dataclass
+class ReceivedMail:
+    """One message as the server received it, and as a recipient's mail client would parse it."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    data: bytes
+    message: EmailMessage
+    connection: int  # 1-based number of the connection it came over
+
+
+class SinkHandler:
+    """Stores every message and answers as scripted. Attributes may be changed mid-test."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.messages: list[ReceivedMail] = []
+        self.refuse: dict[str, tuple[int, str]] = {}
+        self.defer_rcpt: dict[str, int] = {}
+        self.greeting_code: int | None = None
+        self.greeting_text = "Service not available, closing transmission channel"
+        self.auth_required = False
+        self.credentials: tuple[str, str] | None = None
+        self.drop_after_data = 0
+        self.delay_after_data = 0.0
+        self.data_reply: str | None = None  # e.g. "554 5.7.1 rejected" instead of 250
+        self.connections = 0
+        self.logins: list[str] = []
+        self._arrived = threading.Condition(self.lock)
+
+    def authenticator(
+        self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        if not isinstance(auth_data, LoginPassword) or self.credentials is None:
+            return AuthResult(success=False, handled=False)
+        login = auth_data.login.decode("utf-8", "replace")
+        password = auth_data.password.decode("utf-8", "replace")
+        ok = (login, password) == self.credentials
+        if ok:
+            with self.lock:
+                self.logins.append(login)
+        return AuthResult(success=ok, handled=False)
+
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list
+    ) -> str:
+        with self.lock:
+            if address in self.refuse:
+                code, text = self.refuse[address]
+                return f"{code} {text}"
+            if self.defer_rcpt.get(address, 0) > 0:
+                self.defer_rcpt[address] -= 1
+                return "451 4.7.1 Greylisted, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        data = envelope.original_content or b""
+        received = ReceivedMail(
+            mail_from=envelope.mail_from or "",
+            rcpt_tos=list(envelope.rcpt_tos),
+            data=data,
+            message=_PARSER.parsebytes(data),  # type: ignore[arg-type]
+            connection=getattr(server, "connection_number", 0),
+        )
+        with self.lock:
+            drop = self.drop_after_data > 0
+            if drop:
+                self.drop_after_data -= 1
+            delay = self.delay_after_data
+            reply = self.data_reply
+            self.messages.append(received)
+            self._arrived.notify_all()
+        if drop:
+            # The message is here, but the client never hears so: the "unknown" case.
+            assert server.transport is not None
+            server.transport.abort()
+            await asyncio.sleep(3600)  # cancelled by connection_lost
+        if delay:
+            await asyncio.sleep(delay)
+        return reply or "250 2.0.0 OK queued"
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[ReceivedMail]:
+        deadline = time.monotonic() + timeout
+        with self._arrived:
+            while len(self.messages) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"expected {count} messages, got {len(self.messages)}")
+                self._arrived.wait(left)
+            return list(self.messages)
+
+
+class _ScriptedSMTP(SMTP):
+    """aiosmtpd's server plus a scriptable greeting and connection bookkeeping."""
+
+    def __init__(self, handler: SinkHandler, live: set[_ScriptedSMTP], **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.sink = handler
+        self.live = live
+        self.connection_number = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        with self.sink.lock:
+            self.sink.connections += 1
+            self.connection_number = self.sink.connections
+        self.live.add(self)
+        super().connection_made(transport)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        self.live.discard(self)
+        super().connection_lost(error)
+
+    async def check_auth_needed(self, caller_method: str) -> bool:
+        # Read the script on every command (aiosmtpd fixes auth_required at construction and
+        # warns when it is set without TLS, which loopback tests deliberately do).
+        assert self.session is not None
+        if self.sink.auth_required and not self.session.authenticated:
+            await self.push("530 5.7.0 Authentication required")
+            return True
+        return False
+
+    async def _handle_client(self) -> None:
+        code = self.sink.greeting_code
+        if code is not None and code != 220:
+            await self.push(f"{code} {self.sink.greeting_text}")
+            assert self.transport is not None
+            self.transport.close()
+            return
+        await super()._handle_client()
+
+
+class _Controller(Controller):
+    def __init__(self, handler: SinkHandler) -> None:
+        super().__init__(handler, hostname="127.0.0.1", port=0)
+        self.sink = handler
+        self.live: set[_ScriptedSMTP] = set()
+
+    def factory(self) -> SMTP:
+        return _ScriptedSMTP(
+            self.sink,
+            self.live,
+            hostname="sink.shopmail.test",
+            auth_require_tls=False,  # loopback tests speak plain text
+            authenticator=self.sink.authenticator,
+            enable_SMTPUTF8=False,
+        )
+
+    def _trigger_server(self) -> None:
+        # Bound to port 0: learn the real port before aiosmtpd's start-up probe connects.
+        assert self.server is not None
+        self.port = self.server.sockets[0].getsockname()[1]
+        super()._trigger_server()
+
+
+class SmtpServer:
+    """What the fixture yields: where the server listens and how it behaves."""
+
+    def __init__(self, controller: _Controller) -> None:
+        self._controller = controller
+        self.handler: SinkHandler = controller.sink
+        self.host = "127.0.0.1"
+        self.port: int = controller.port
+
+    def relay(self, **overrides: Any) -> Relay:
+        """A :class:`Relay` pointing at this server (plain SMTP, short timeout)."""
+        settings: dict[str, Any] = {"host": self.host, "port": self.port, "timeout": 5}
+        settings.update(overrides)
+        return Relay(**settings)
+
+    def wait_for(self, count: int, timeout: float = 10) -> list[ReceivedMail]:
+        """Wait until ``count`` messages arrived; returns all messages received so far."""
+        return self.handler.wait_for(count, timeout)
+
+    @property
+    def messages(self) -> list[ReceivedMail]:
+        with self.handler.lock:
+            return list(self.handler.messages)
+
+    def disconnect_clients(self) -> None:
+        """Close every open client connection from the server side (an idle timeout)."""
+        done = threading.Event()
+
+        def close_all() -> None:
+            for server in list(self._controller.live):
+                if server.transport is not None:
+                    server.transport.close()
+            done.set()
+
+        self._controller.loop.call_soon_threadsafe(close_all)
+        done.wait(5)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    handler = SinkHandler()
+    controller = _Controller(handler)
+    controller.start()
+    # aiosmtpd's start-up probe connected once; tests count only their own connections.
+    deadline = time.monotonic() + 5
+    while controller.live and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with handler.lock:
+        handler.connections = 0
+    try:
+        yield SmtpServer(controller)
+    finally:
+        controller.stop()
