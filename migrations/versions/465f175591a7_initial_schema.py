@@ -328,6 +328,7 @@ def upgrade():
     sa.Column('message_id', sa.String(length=200), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', shopmail.models.types.UTCDateTime(), nullable=True),
+    sa.Column('claimed_by', sa.String(length=60), nullable=True),
     sa.Column('claimed_at', shopmail.models.types.UTCDateTime(), nullable=True),
     sa.Column('last_code', sa.Integer(), nullable=True),
     sa.Column('last_reply', sa.Text(), nullable=False),

@@ -59,6 +59,8 @@ class Message(db.Model):
 
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A worker's lease on the row: rows claimed by a worker that died are found by their age.
+    claimed_by: Mapped[str | None] = mapped_column(String(60))
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_code: Mapped[int | None] = mapped_column(Integer)
     last_reply: Mapped[str] = mapped_column(Text, default="")
