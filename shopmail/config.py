@@ -45,6 +45,16 @@ def load() -> dict:
         # Fernet key(s) for secrets at rest; several, comma-separated, allow rotation.
         "SHOPMAIL_SECRET_KEYS": os.environ.get("SHOPMAIL_SECRET_KEYS", ""),
         "SHOPMAIL_SMTP_URL": os.environ.get("SHOPMAIL_SMTP_URL", "smtp://127.0.0.1:8025"),
+        "SHOPMAIL_RAKUTEN_SMTP_URL": os.environ.get(
+            "SHOPMAIL_RAKUTEN_SMTP_URL", "smtp+starttls://sub.fw.rakuten.ne.jp:587"
+        ),
+        "SHOPMAIL_SMTP_TIMEOUT": float(os.environ.get("SHOPMAIL_SMTP_TIMEOUT", "30")),
+        # Seconds before a worker's claim on outbox rows lapses (a worker that died).
+        "SHOPMAIL_CLAIM_LEASE": float(os.environ.get("SHOPMAIL_CLAIM_LEASE", "300")),
+        # Back-off before each of the 4 retries after a temporary failure, in seconds.
+        "SHOPMAIL_RETRY_DELAYS": [
+            float(x) for x in os.environ.get("SHOPMAIL_RETRY_DELAYS", "60,300,900,3600").split(",")
+        ],
         "SHOPMAIL_MAIL_DOMAIN": os.environ.get("SHOPMAIL_MAIL_DOMAIN", "mail.shopmail.example"),
         "SHOPMAIL_BASE_URL": os.environ.get("SHOPMAIL_BASE_URL", "http://127.0.0.1:5000"),
         "SHOPMAIL_QUEUE_PREFIX": os.environ.get("SHOPMAIL_QUEUE_PREFIX", "shopmail"),

@@ -7,6 +7,22 @@ from __future__ import annotations
 
 from rq.cron import CronScheduler
 
+from shopmail import queue
+from shopmail.services import sending
+
+
+def send_store(store_id: int) -> dict[str, int]:
+    """Send a batch of one store's due mail, then hand the rest to the next job."""
+    counts = sending.send_store(store_id)
+    if counts:
+        queue.dispatch_sending([store_id])
+    return counts
+
+
+def reconcile() -> dict[str, int]:
+    return queue.reconcile()
+
 
 def schedule(cron: CronScheduler, prefix: str) -> None:
     """Register the periodic jobs. Every one is idempotent, so a double run changes nothing."""
+    cron.register(reconcile, f"{prefix}-default", interval=60)

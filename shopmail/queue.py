@@ -37,7 +37,11 @@ def all_queues(app: Flask | None = None) -> list[Queue]:
 
 
 def enqueue(
-    func: Callable, *args: Any, queue: str = "default", job_id: str | None = None, **options: Any
+    func: Callable | str,
+    *args: Any,
+    queue: str = "default",
+    job_id: str | None = None,
+    **options: Any,
 ) -> Job:
     """Enqueue `func(*args)`; a `job_id` makes a job that is already waiting not run twice."""
     q = get_queue(queue)
@@ -46,6 +50,30 @@ def enqueue(
         if existing is not None and existing.get_status(refresh=True) in ("queued", "scheduled"):
             return existing
     return q.enqueue(func, *args, job_id=job_id, **options)
+
+
+def dispatch_sending(store_ids: list[int] | None = None) -> int:
+    """Enqueue a send job for every store with due rows (at most one waiting job per store)."""
+    from shopmail.services import outbox, sending
+
+    kinds = sending.sendable_kinds()
+    if not kinds:
+        return 0
+    due = outbox.stores_with_due_work(kinds, current_app.config["SHOPMAIL_CLAIM_LEASE"])
+    if store_ids is not None:
+        due = [store_id for store_id in due if store_id in store_ids]
+    for store_id in due:
+        enqueue("shopmail.jobs.send_store", store_id, queue="mail", job_id=f"send-store-{store_id}")
+    return len(due)
+
+
+def reconcile() -> dict[str, int]:
+    """Find work Redis lost or dead workers left, and enqueue it again (runs every minute)."""
+    from shopmail.services import outbox
+
+    report = outbox.reconcile(current_app.config["SHOPMAIL_CLAIM_LEASE"])
+    report["dispatched"] = dispatch_sending()
+    return report
 
 
 class DeskWorker(SimpleWorker):

@@ -65,6 +65,9 @@ def app(database_url, redis_server):
             "REDIS_URL": f"unix://{redis_server.socket_file}",
             "LOGIN_RATE_LIMIT": "10000 per minute",
             "SHOPMAIL_QUEUE_PREFIX": "test",
+            "SHOPMAIL_RETRY_DELAYS": [0, 0, 0, 0],
+            "SHOPMAIL_SMTP_TIMEOUT": 5,
+            "SHOPMAIL_BASE_URL": "https://desk.example.jp",
             "SERVER_NAME": None,
         }
     )
@@ -156,3 +159,38 @@ def live_server(app):
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture
+def mail_store(smtp_server):
+    """A store that sends through the test SMTP server, with the desk's switches all on."""
+    from shopmail.models import DeskSettings, Store
+
+    store = Store(
+        code="own",
+        name="さくら雑貨 本店",
+        channel="own",
+        from_addr="shop@sakura.example.jp",
+        from_name="さくら雑貨 本店",
+        reply_to="support@sakura.example.jp",
+        bcc="archive@sakura.example.jp",
+        signature_pc="--\nさくら雑貨 本店\nTEL 075-000-0000",
+        signature_mobile="--\nさくら雑貨",
+        relay_mode="own",
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        smtp_security="none",
+    )
+    db.session.add(store)
+    settings = DeskSettings.get()
+    settings.mail_server_running = True
+    settings.auto_send = True
+    db.session.commit()
+    return store
+
+
+def run_worker(app) -> None:
+    """Work the queues until they are empty (RQ burst mode), as a separate worker would."""
+    from shopmail.queue import make_worker
+
+    make_worker(app).work(burst=True, logging_level="WARNING")

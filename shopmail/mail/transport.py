@@ -116,8 +116,14 @@ class SmtpSession:
         finally:
             smtp.close()
 
-    def send(self, envelope_from: str, recipients: list[str], data: bytes) -> dict[str, Result]:
+    def send(
+        self, envelope_from: str, recipients: list[str], data: bytes, *, primary: bool = False
+    ) -> dict[str, Result]:
         """Send one message; returns a :class:`Result` for every recipient.
+
+        With ``primary`` the first recipient is the addressee and the others are copies (BCC):
+        when the addressee is refused the transaction is abandoned, so no copy goes out for a
+        mail that did not.
 
         Raises :class:`RelayError` / :class:`AuthError` only when no session can be had.
         """
@@ -149,10 +155,10 @@ class SmtpSession:
             raise AuthError(f"{code} {reply}")
         if code != 250:
             return self._failed_transaction(recipients, code, reply)
-        return self._recipients_and_data(smtp, recipients, data)
+        return self._recipients_and_data(smtp, recipients, data, primary)
 
     def _recipients_and_data(
-        self, smtp: smtplib.SMTP, recipients: list[str], data: bytes
+        self, smtp: smtplib.SMTP, recipients: list[str], data: bytes, primary: bool
     ) -> dict[str, Result]:
         results: dict[str, Result] = {}
         accepted: list[str] = []
@@ -168,6 +174,11 @@ class SmtpSession:
                 accepted.append(rcpt)
                 continue
             results[rcpt] = Result(_classify(code), code, reply, "rcpt")
+            if primary and index == 0 and code != 421:
+                self._reset()
+                skipped = "not sent: the addressee was refused"
+                results.update(self._all(recipients[1:], Outcome.TEMPORARY, None, skipped, "rcpt"))
+                return results
             if code == 421:
                 self._drop()
                 rest = recipients[index + 1 :] + accepted

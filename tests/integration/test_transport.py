@@ -205,3 +205,20 @@ def test_reconnects_after_the_server_closed_an_idle_connection(smtp_server):
     received = smtp_server.wait_for(2)
     assert [m.connection for m in received] == [1, 2]
     assert smtp_server.handler.connections == 2
+
+
+def test_no_copy_goes_out_when_the_addressee_is_refused(smtp_server):
+    smtp_server.handler.defer_rcpt["to@example.jp"] = 1
+    data = b"Subject: x\r\n\r\nbody\r\n"
+    with SmtpSession(smtp_server.relay()) as session:
+        first = session.send(
+            "shop@example.jp", ["to@example.jp", "bcc@example.jp"], data, primary=True
+        )
+        second = session.send(
+            "shop@example.jp", ["to@example.jp", "bcc@example.jp"], data, primary=True
+        )
+    assert first["to@example.jp"].outcome is Outcome.TEMPORARY
+    assert first["bcc@example.jp"].outcome is Outcome.TEMPORARY
+    assert second["to@example.jp"].outcome is Outcome.SENT
+    [received] = smtp_server.wait_for(1)
+    assert sorted(received.rcpt_tos) == ["bcc@example.jp", "to@example.jp"]

@@ -1,0 +1,243 @@
+"""The outbox (DESIGN.md): idempotent creation, claiming rows, recording results, reconciling.
+
+Every mail is a `messages` row first. A worker claims due rows with one conditional UPDATE
+(PostgreSQL: `FOR UPDATE SKIP LOCKED`), marks a small chunk `sending` just before its SMTP
+transactions and writes the chunk's results in one statement. A row left `sending` by a worker
+that died becomes `unknown` (it may have arrived) and is never resent silently.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+
+from shopmail.extensions import db
+from shopmail.mail.transport import Outcome
+from shopmail.models import Broadcast, Message
+from shopmail.models.outbox import MAX_RETRIES
+from shopmail.models.types import utcnow
+
+DUE_STATES = ("queued", "retrying")
+
+
+@dataclass
+class Delivery:
+    """What became of one row's SMTP transaction."""
+
+    message_id: int
+    outcome: Outcome
+    code: int | None
+    reply: str
+    header_message_id: str = ""
+
+
+def add_messages(rows: Sequence[dict]) -> int:
+    """Insert outbox rows; a row whose `dedupe_key` exists already is skipped, not doubled.
+
+    Returns how many rows were new. Safe against two creators running at once: the unique key
+    decides, not a prior read.
+    """
+    if not rows:
+        return 0
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    values = [{"created_at": now, "updated_at": now, **row} for row in rows]
+    statement = insert(Message).values(values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return db.session.execute(statement).rowcount
+
+
+def _due(now: datetime, stale: datetime):
+    broadcast_sending = select(Broadcast.id).where(Broadcast.state == "sending")
+    return and_(
+        Message.state.in_(DUE_STATES),
+        or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
+        or_(Message.claimed_by.is_(None), Message.claimed_at < stale),
+        or_(Message.broadcast_id.is_(None), Message.broadcast_id.in_(broadcast_sending)),
+    )
+
+
+def claim(worker: str, store_id: int, kinds: Iterable[str], limit: int, lease: float) -> list[int]:
+    """Lease up to `limit` due rows of one store to `worker`; returns their ids, oldest first."""
+    now = utcnow()
+    stale = now - timedelta(seconds=lease)
+    candidates = (
+        select(Message.id)
+        .where(Message.store_id == store_id, Message.kind.in_(list(kinds)), _due(now, stale))
+        .order_by(Message.id)
+        .limit(limit)
+    )
+    if db.session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    statement = (
+        update(Message)
+        .where(Message.id.in_(candidates.scalar_subquery()))
+        .where(or_(Message.claimed_by.is_(None), Message.claimed_at < stale))
+        .values(claimed_by=worker, claimed_at=now)
+        .returning(Message.id)
+    )
+    ids = sorted(db.session.scalars(statement, execution_options={"synchronize_session": False}))
+    db.session.commit()
+    return ids
+
+
+def start_chunk(worker: str, ids: Sequence[int]) -> list[Message]:
+    """Mark a chunk of this worker's claimed rows `sending`; returns the rows still to send.
+
+    Rows whose broadcast was paused or cancelled meanwhile are released instead. The worker's
+    other claimed rows get their lease renewed in the same transaction.
+    """
+    now = utcnow()
+    broadcast_sending = select(Broadcast.id).where(Broadcast.state == "sending")
+    still_ours = and_(Message.claimed_by == worker, Message.state.in_(DUE_STATES))
+    db.session.execute(
+        update(Message)
+        .where(Message.id.in_(ids), still_ours)
+        .where(or_(Message.broadcast_id.is_(None), Message.broadcast_id.in_(broadcast_sending)))
+        .values(state="sending", claimed_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.execute(
+        update(Message).where(still_ours).values(claimed_at=now),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.execute(
+        update(Message)
+        .where(Message.id.in_(ids), still_ours)
+        .values(claimed_by=None, claimed_at=None),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
+    rows = db.session.scalars(
+        select(Message)
+        .where(Message.id.in_(ids), Message.state == "sending", Message.claimed_by == worker)
+        .order_by(Message.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    return list(rows)
+
+
+def record(deliveries: Sequence[Delivery], retry_delays: Sequence[float]) -> None:
+    """Write a chunk's results in one statement; waits out a locked database, never resends.
+
+    The 250s are already at the relay: giving up here would leave the rows `sending`, which the
+    reconciler turns into `unknown` — so keep trying for a while first.
+    """
+    if not deliveries:
+        return
+    attempts = dict(
+        db.session.execute(
+            select(Message.id, Message.attempts).where(
+                Message.id.in_([d.message_id for d in deliveries])
+            )
+        ).all()
+    )
+    now = utcnow()
+    values = [
+        _row_values(d, attempts.get(d.message_id, 0) + 1, now, retry_delays) for d in deliveries
+    ]
+    for pause in (0.05, 0.2, 0.5, 1, 2, 4, 8, 15, 30):
+        try:
+            db.session.execute(update(Message), values)
+            db.session.commit()
+            return
+        except OperationalError:
+            db.session.rollback()
+            time.sleep(pause)
+    db.session.execute(update(Message), values)
+    db.session.commit()
+
+
+def _row_values(d: Delivery, attempt: int, now: datetime, retry_delays: Sequence[float]) -> dict:
+    values = {
+        "id": d.message_id,
+        "attempts": attempt,
+        "last_code": d.code,
+        "last_reply": d.reply[:2000],
+        "claimed_by": None,
+        "claimed_at": None,
+        "updated_at": now,
+    }
+    if d.header_message_id:
+        values["message_id"] = d.header_message_id
+    if d.outcome is Outcome.SENT:
+        values.update(state="sent", sent_at=now)
+    elif d.outcome is Outcome.UNKNOWN:
+        values["state"] = "unknown"
+    elif d.outcome is Outcome.TEMPORARY and attempt <= MAX_RETRIES:
+        delay = retry_delays[min(attempt, len(retry_delays)) - 1] if retry_delays else 0
+        values.update(state="retrying", next_attempt_at=now + timedelta(seconds=delay))
+    else:
+        values["state"] = "failed"
+    return values
+
+
+def release(worker: str) -> int:
+    """Give back every row this worker claimed but has not sent (e.g. the relay refused AUTH)."""
+    result = db.session.execute(
+        update(Message)
+        .where(Message.claimed_by == worker, Message.state.in_(DUE_STATES + ("sending",)))
+        .values(state="queued", claimed_by=None, claimed_at=None),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.commit()
+    return result.rowcount
+
+
+def reconcile(lease: float) -> dict[str, int]:
+    """Repair what dead workers left: `sending` → `unknown`, stale claims released."""
+    stale = utcnow() - timedelta(seconds=lease)
+    lost = db.session.execute(
+        update(Message)
+        .where(Message.state == "sending", Message.claimed_at < stale)
+        .values(
+            state="unknown",
+            claimed_by=None,
+            claimed_at=None,
+            last_reply="The worker stopped while sending; the mail may have arrived.",
+        ),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    released = db.session.execute(
+        update(Message)
+        .where(Message.state.in_(DUE_STATES), Message.claimed_at < stale)
+        .values(claimed_by=None, claimed_at=None),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    db.session.commit()
+    return {"unknown": lost, "released": released}
+
+
+def stores_with_due_work(kinds: Iterable[str], lease: float) -> list[int]:
+    now = utcnow()
+    stale = now - timedelta(seconds=lease)
+    query = (
+        select(Message.store_id)
+        .where(Message.kind.in_(list(kinds)), _due(now, stale), Message.store_id.isnot(None))
+        .group_by(Message.store_id)
+    )
+    return list(db.session.scalars(query))
+
+
+def requeue(ids: Sequence[int]) -> int:
+    """Staff send failed or unknown rows again (a deliberate act, so it may double a mail)."""
+    result = db.session.execute(
+        update(Message)
+        .where(Message.id.in_(ids), Message.state.in_(("failed", "unknown")))
+        .values(state="queued", attempts=0, next_attempt_at=None, claimed_by=None),
+        execution_options={"synchronize_session": False},
+    )
+    return result.rowcount
+
+
+def count_by_state(**filters) -> dict[str, int]:
+    query = select(Message.state, func.count()).group_by(Message.state)
+    for name, value in filters.items():
+        query = query.where(getattr(Message, name) == value)
+    return dict(db.session.execute(query).all())

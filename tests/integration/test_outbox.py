@@ -1,0 +1,184 @@
+"""The outbox on real parts: rows in the database, jobs on Redis, mail over SMTP."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from shopmail import queue
+from shopmail.extensions import db
+from shopmail.models import DeskSettings, Message
+from shopmail.models.types import utcnow
+from shopmail.services import outbox, sending
+from tests.conftest import run_worker
+
+
+def queue_mail(store, to="taro@example.jp", n=1, kind="record", **extra) -> list[int]:
+    rows = [
+        dict(
+            dedupe_key=f"{kind}:test:{to}:{i}",
+            kind=kind,
+            state="queued",
+            store_id=store.id,
+            to_addr=to if n == 1 else f"{i}.{to}",
+            to_name="山田 太郎",
+            subject="ご注文ありがとうございます",
+            body=f"山田様\nご注文番号 A-{i}\n",
+            **extra,
+        )
+        for i in range(n)
+    ]
+    outbox.add_messages(rows)
+    db.session.commit()
+    return [m.id for m in db.session.scalars(db.select(Message).order_by(Message.id))]
+
+
+def states() -> dict[str, int]:
+    db.session.expire_all()
+    return outbox.count_by_state()
+
+
+def test_creating_the_same_row_twice_makes_one_row(app, mail_store):
+    queue_mail(mail_store)
+    assert queue_mail(mail_store) and states() == {"queued": 1}
+
+
+def test_queued_mail_arrives_with_its_store_sender(app, mail_store, smtp_server):
+    queue_mail(mail_store)
+    assert queue.dispatch_sending() == 1
+    run_worker(app)
+    [received] = smtp_server.wait_for(1)
+    mail = received.message
+    assert str(mail["From"]) == "さくら雑貨 本店 <shop@sakura.example.jp>"
+    assert str(mail["To"]) == "山田 太郎 <taro@example.jp>"
+    assert str(mail["Reply-To"]) == "support@sakura.example.jp"
+    assert mail["Subject"] == "ご注文ありがとうございます"
+    assert "ご注文番号 A-0" in mail.get_content()
+    assert mail["Bcc"] is None
+    assert sorted(received.rcpt_tos) == ["archive@sakura.example.jp", "taro@example.jp"]
+    row = db.session.scalar(db.select(Message))
+    db.session.refresh(row)
+    assert row.state == "sent" and row.last_code == 250 and row.sent_at is not None
+    assert mail["Message-ID"] == row.message_id
+
+
+def test_many_rows_go_over_one_session(app, mail_store, smtp_server):
+    queue_mail(mail_store, n=60)
+    queue.dispatch_sending()
+    run_worker(app)
+    assert len(smtp_server.wait_for(60)) == 60
+    assert states() == {"sent": 60}
+    assert smtp_server.handler.connections == 1
+
+
+def test_temporary_failures_are_retried_then_sent(app, mail_store, smtp_server):
+    smtp_server.handler.defer_rcpt["taro@example.jp"] = 2
+    queue_mail(mail_store)
+    queue.dispatch_sending()
+    run_worker(app)
+    assert len(smtp_server.wait_for(1)) == 1
+    row = db.session.scalar(db.select(Message))
+    db.session.refresh(row)
+    assert (row.state, row.attempts, row.last_code) == ("sent", 3, 250)
+
+
+def test_a_mail_still_deferred_after_four_retries_fails(app, mail_store, smtp_server):
+    smtp_server.handler.defer_rcpt["taro@example.jp"] = 99
+    queue_mail(mail_store)
+    queue.dispatch_sending()
+    run_worker(app)
+    row = db.session.scalar(db.select(Message))
+    db.session.refresh(row)
+    assert (row.state, row.attempts, row.last_code) == ("failed", 5, 451)
+
+
+def test_a_refused_address_fails_only_its_own_row(app, mail_store, smtp_server):
+    smtp_server.handler.refuse["0.bad@example.jp"] = (550, "5.1.1 User unknown")
+    queue_mail(mail_store, to="bad@example.jp", n=2)
+    queue.dispatch_sending()
+    run_worker(app)
+    rows = {m.to_addr: m for m in db.session.scalars(db.select(Message))}
+    for row in rows.values():
+        db.session.refresh(row)
+    assert rows["0.bad@example.jp"].state == "failed"
+    assert "User unknown" in rows["0.bad@example.jp"].last_reply
+    assert rows["1.bad@example.jp"].state == "sent"
+
+
+def test_nothing_leaves_while_the_mail_server_is_stopped(app, mail_store, smtp_server):
+    DeskSettings.get().mail_server_running = False
+    db.session.commit()
+    queue_mail(mail_store)
+    assert queue.dispatch_sending() == 0
+    assert sending.send_store(mail_store.id) == {}
+    assert states() == {"queued": 1} and smtp_server.messages == []
+
+
+def test_automatic_kinds_wait_while_auto_sending_is_off(app, mail_store, smtp_server):
+    DeskSettings.get().auto_send = False
+    db.session.commit()
+    queue_mail(mail_store, kind="order_confirmation")
+    queue_mail(mail_store, to="hanako@example.jp", kind="record")
+    queue.dispatch_sending()
+    run_worker(app)
+    assert [m.rcpt_tos[0] for m in smtp_server.wait_for(1)] == ["hanako@example.jp"]
+    assert states() == {"queued": 1, "sent": 1}
+
+
+def test_refused_credentials_pause_the_store_without_burning_retries(app, mail_store, smtp_server):
+    from shopmail import crypto
+
+    smtp_server.handler.auth_required = True
+    smtp_server.handler.credentials = ("shop", "right-password")
+    mail_store.smtp_user = "shop"
+    mail_store.smtp_password_enc = crypto.encrypt("wrong-password")
+    db.session.commit()
+    queue_mail(mail_store, n=3)
+    queue.dispatch_sending()
+    run_worker(app)
+    db.session.expire_all()
+    assert "535" in mail_store.sending_paused_reason
+    assert states() == {"queued": 3}
+    assert all(m.attempts == 0 for m in db.session.scalars(db.select(Message)))
+
+
+def test_a_connection_lost_after_the_data_leaves_the_row_unknown(app, mail_store, smtp_server):
+    smtp_server.handler.drop_after_data = 1
+    queue_mail(mail_store)
+    queue.dispatch_sending()
+    run_worker(app)
+    assert states() == {"unknown": 1}
+
+
+def test_rows_left_sending_by_a_dead_worker_become_unknown(app, mail_store):
+    ids = queue_mail(mail_store, n=3)
+    outbox.claim("dead-worker", mail_store.id, ["record"], 10, lease=300)
+    outbox.start_chunk("dead-worker", ids[:1])
+    old = utcnow() - timedelta(seconds=600)
+    db.session.execute(db.update(Message).values(claimed_at=old))
+    db.session.commit()
+    assert outbox.reconcile(lease=300) == {"unknown": 1, "released": 2}
+    assert states() == {"unknown": 1, "queued": 2}
+
+
+def test_the_reconciler_finishes_work_that_redis_lost(app, mail_store, smtp_server, redis_server):
+    queue_mail(mail_store, n=5)
+    queue.dispatch_sending()
+    redis_server.flushall()  # Redis restarted without persistence: the job is gone
+    run_worker(app)
+    assert smtp_server.messages == []
+    report = queue.reconcile()
+    assert report["dispatched"] == 1
+    run_worker(app)
+    assert len(smtp_server.wait_for(5)) == 5 and states() == {"sent": 5}
+
+
+def test_test_mail_reports_the_relays_answer(app, mail_store, smtp_server):
+    DeskSettings.get().mail_server_running = False  # settings are edited while stopped
+    db.session.commit()
+    result = sending.send_test_mail(mail_store, "admin@example.jp", "テスト", "テスト送信です")
+    assert result.outcome.value == "sent" and result.code == 250
+    [received] = smtp_server.wait_for(1)
+    assert received.message["Subject"] == "テスト"
+    smtp_server.handler.refuse["nobody@example.jp"] = (550, "5.1.1 No such user")
+    result = sending.send_test_mail(mail_store, "nobody@example.jp", "テスト", "本文")
+    assert result.outcome.value == "permanent" and "No such user" in result.reply
