@@ -60,9 +60,16 @@ def run(app: Flask, port: int) -> None:
     if FIRST_ADMIN.exists():
         click.echo(FIRST_ADMIN.read_text())
     click.echo("Ctrl-C stops everything.\n")
-    _wait(children)
-    for item in keep_alive:
-        getattr(item, "shutdown", getattr(item, "stop", lambda: None))()
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        _wait(children)
+    finally:
+        for item in keep_alive:
+            getattr(item, "shutdown", getattr(item, "stop", lambda: None))()
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _first_start() -> None:
