@@ -43,6 +43,23 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"created {role} {email}")
 
+    @app.cli.command("create-mails")
+    def create_mails() -> None:
+        """Create the automatic mails now (order confirmation, shipping notice, follow-up)."""
+        from shopmail import queue
+        from shopmail.services import automatic
+
+        report = automatic.create_mails("cli")
+        if report.queued:
+            queue.dispatch_sending()
+        kinds = ", ".join(f"{n} {kind}" for kind, n in report.created.items()) or "nothing new"
+        click.echo(
+            f"created {report.total} mails ({kinds}): {report.held} held for review, "
+            f"{report.queued} queued"
+        )
+        for where, n in report.missing_templates.items():
+            click.echo(f"no template for {where}: {n} orders skipped", err=True)
+
     @app.cli.command("run-desk")
     @click.option("--port", default=5000, show_default=True)
     def run_desk(port: int) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 from rq.cron import CronScheduler
 
 from shopmail import queue
-from shopmail.services import sending
+from shopmail.services import automatic, sending
+
+CREATION_TIMEOUT = 3600
 
 
 def send_store(store_id: int) -> dict[str, int]:
@@ -19,6 +21,14 @@ def send_store(store_id: int) -> dict[str, int]:
     return counts
 
 
+def create_mails(scheduled: bool = True) -> dict:
+    """Create automatic mails (hourly while auto-run creation is on, or on demand), then send."""
+    report = automatic.create_mails("system", scheduled=scheduled)
+    if report.queued:
+        queue.dispatch_sending()
+    return report.details()
+
+
 def reconcile() -> dict[str, int]:
     return queue.reconcile()
 
@@ -26,3 +36,4 @@ def reconcile() -> dict[str, int]:
 def schedule(cron: CronScheduler, prefix: str) -> None:
     """Register the periodic jobs. Every one is idempotent, so a double run changes nothing."""
     cron.register(reconcile, f"{prefix}-default", interval=60)
+    cron.register(create_mails, f"{prefix}-default", cron="0 * * * *", job_timeout=CREATION_TIMEOUT)

@@ -1,0 +1,173 @@
+"""Creating automatic order mails: eligible orders become outbox rows, never twice.
+
+For each kind in use and each store, a set-based query finds the orders that have no row of
+that kind yet (an anti-join on the outbox), a thousand at a time in id order; each becomes a
+row with the subject and body of its resolved template (compiled once per store, kind, device
+and variant). The unique `dedupe_key` "<kind>:order:<id>" settles races between creators.
+
+Rows whose order (or shipment, or follow-up date) is older than the moment the kind was
+switched on are the first-use reach-back: they are `held` for review. Everything later is
+`queued`, and goes out as soon as sending is on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import lazyload, selectinload
+
+from shopmail.extensions import db
+from shopmail.models import DeskSettings, KindSetting, Message, Order, Shipment, Store
+from shopmail.models.stores import KINDS
+from shopmail.models.types import utcnow
+from shopmail.services import audit, merge, outbox
+from shopmail.services import order_templates as templates
+
+REACH_BACK = {
+    "order_confirmation": timedelta(weeks=1),
+    "shipping_notice": timedelta(weeks=1),
+    "follow_up": timedelta(days=90),
+}
+# Amazon does not allow follow-up mails to its buyers.
+NO_FOLLOW_UP_CHANNELS = ("amazon",)
+CHUNK = 1000
+
+
+@dataclass
+class CreationReport:
+    """What one creation run made: rows per kind and state, and what it could not make."""
+
+    created: Counter = field(default_factory=Counter)
+    held: int = 0
+    queued: int = 0
+    # "store name / carrier / device" → orders without any template to use
+    missing_templates: Counter = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return self.held + self.queued
+
+    def details(self) -> dict:
+        return {
+            "created": dict(self.created),
+            "held": self.held,
+            "queued": self.queued,
+            "missing_templates": dict(self.missing_templates),
+        }
+
+
+def follow_up_allowed(store: Store) -> bool:
+    return store.channel not in NO_FOLLOW_UP_CHANNELS
+
+
+def create_mails(
+    actor="system", now: datetime | None = None, scheduled: bool = False
+) -> CreationReport:
+    """One creation run over every kind in use and every store; commits chunk by chunk.
+
+    A `scheduled` run (the hourly job) creates only while auto-run creation is switched on.
+    """
+    now = now or utcnow()
+    report = CreationReport()
+    if scheduled and not DeskSettings.get().auto_create:
+        return report
+    settings = db.session.scalars(
+        select(KindSetting).where(KindSetting.in_use.is_(True), KindSetting.kind.in_(KINDS))
+    ).all()
+    if not settings:
+        return report
+    resolver = templates.Resolver.load()
+    bank = templates.bank_account_text()
+    stores = db.session.scalars(select(Store).order_by(Store.id)).all()
+    for setting in settings:
+        started = setting.started_at or now
+        for store in stores:
+            if setting.kind == "follow_up" and not follow_up_allowed(store):
+                continue
+            _create_for_store(setting.kind, store, started, now, resolver, bank, report)
+        setting.backfill_done = True
+    audit.record(actor, "mails.created", None, **report.details())
+    db.session.commit()
+    return report
+
+
+def _create_for_store(kind, store, started, now, resolver, bank, report) -> None:
+    fixed = merge.store_values(store, now)
+    delay = timedelta(days=store.follow_up_days if kind == "follow_up" else 0)
+    query = _eligible(kind, store, started - REACH_BACK[kind], now - delay)
+    last_id = 0
+    while True:
+        page = db.session.execute(query.where(Order.id > last_id).limit(CHUNK)).all()
+        if not page:
+            return
+        last_id = page[-1][0].id
+        by_state: dict[str, list[dict]] = {"held": [], "queued": []}
+        for order, reference in page:
+            row = _row(kind, store, order, resolver, fixed, bank, report)
+            if row is not None:
+                # The mail's own moment (follow-up: confirmation + delay) before the switch-on
+                # means it was reached back for: held for review.
+                row["state"] = "held" if reference + delay < started else "queued"
+                by_state[row["state"]].append(row)
+        for state, rows in by_state.items():
+            made = outbox.add_messages(rows)
+            report.created[kind] += made
+            setattr(report, state, getattr(report, state) + made)
+        db.session.commit()
+
+
+def _eligible(kind: str, store: Store, since: datetime, until: datetime):
+    """Orders of `store` due a mail of `kind` and without one: (Order, reference time) rows."""
+    has_row = exists().where(Message.order_id == Order.id, Message.kind == kind)
+    query = select(Order).where(Order.store_id == store.id, Order.buyer_email != "", ~has_row)
+    query = query.options(
+        lazyload(Order.store), selectinload(Order.lines), selectinload(Order.shipments)
+    ).order_by(Order.id)
+    if kind == "order_confirmation":
+        return query.add_columns(Order.ordered_at).where(
+            Order.ordered_at >= since, Order.ordered_at <= until
+        )
+    confirmed = (
+        select(Shipment.order_id, func.min(Shipment.confirmed_at).label("at"))
+        .where(Shipment.store_id == store.id, Shipment.confirmed_at.isnot(None))
+        .group_by(Shipment.order_id)
+        .subquery()
+    )
+    query = query.join(confirmed, confirmed.c.order_id == Order.id)
+    return query.add_columns(confirmed.c.at).where(confirmed.c.at >= since, confirmed.c.at <= until)
+
+
+def _row(kind, store, order, resolver, fixed, bank, report) -> dict | None:
+    device = templates.device_for(order.buyer_email)
+    shipment = None
+    if kind == "order_confirmation":
+        variant = templates.stage_for(order.purchase_count, store.repeat_from_count)
+    else:
+        shipment = _first_confirmed(order.shipments)
+        variant = (shipment.carrier or order.delivery_method) if kind == "shipping_notice" else ""
+    template = resolver.compiled(store.id, kind, device, variant, fixed)
+    if template is None:
+        report.missing_templates[f"{store.name} / {variant or '-'} / {device}"] += 1
+        return None
+    subject, body = template.render(merge.order_values(order, shipment, bank))
+    return {
+        "dedupe_key": f"{kind}:order:{order.id}",
+        "kind": kind,
+        "store_id": store.id,
+        "order_id": order.id,
+        "record_type": "order",
+        "record_id": order.id,
+        "to_addr": order.buyer_email.strip(),
+        "to_name": order.buyer_name,
+        "device": device,
+        "subject": subject,
+        "body": body,
+    }
+
+
+def _first_confirmed(shipments) -> Shipment | None:
+    confirmed = [s for s in shipments if s.confirmed_at is not None]
+    return min(confirmed, key=lambda s: s.confirmed_at) if confirmed else None
