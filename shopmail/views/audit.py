@@ -41,24 +41,39 @@ class TrailForm(FlaskForm):
 
 @bp.get("")
 def index():
+    form = _trail_form()
+    found = audit.search(_wanted(form), page=request.args.get("page", 1, type=int))
+    partial = htmx and not htmx.history_restore_request
+    template = "audit/_entries.html" if partial else "audit/index.html"
+    return render_template(
+        template, form=form, found=found, label=action_label, link=object_link, page_url=page_url
+    )
+
+
+def _trail_form() -> TrailForm:
     form = TrailForm(request.args)
-    form.user.choices = [(0, _l("Everyone"))] + [(u.id, u.name or u.email) for u in audit.people()]
+    form.user.choices = [SelectChoice(0, _l("Everyone"))] + [
+        SelectChoice(u.id, u.name or u.email) for u in audit.people()
+    ]
     actions = sorted(set(ACTION_LABELS) | set(audit.actions_in_use()))
     form.action.choices = [SelectChoice("", _l("Every action"))] + [
         SelectChoice(a, action_label(a)) for a in actions
     ]
     form.validate()
-    wanted = audit.TrailFilter(
-        user_id=form.user.data if not form.user.errors else None,
-        action=form.action.data if not form.action.errors else None,
-        start=form.start.data if not form.start.errors else None,
-        end=form.end.data if not form.end.errors else None,
-    )
-    found = audit.search(wanted, page=request.args.get("page", 1, type=int))
-    partial = htmx and not htmx.history_restore_request
-    template = "audit/_entries.html" if partial else "audit/index.html"
-    return render_template(
-        template, form=form, found=found, label=action_label, link=object_link, page_url=page_url
+    return form
+
+
+def _wanted(form: TrailForm) -> audit.TrailFilter:
+    """The filter as asked; a field that did not make sense is left out (the page says so)."""
+
+    def value(field):
+        return None if field.errors else field.data
+
+    return audit.TrailFilter(
+        user_id=value(form.user),
+        action=value(form.action),
+        start=value(form.start),
+        end=value(form.end),
     )
 
 

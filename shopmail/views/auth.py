@@ -24,6 +24,7 @@ from shopmail.extensions import db, limiter
 from shopmail.models import User
 from shopmail.models.types import utcnow
 from shopmail.models.users import LANGUAGES
+from shopmail.services.users import change_language
 from shopmail.views import public
 
 bp = Blueprint("auth", __name__)
@@ -76,6 +77,6 @@ def language(lang: str):
     if lang in LANGUAGES:
         session["lang"] = lang
         if current_user.is_authenticated:
-            current_user.language = lang
+            change_language(current_user, lang)  # recorded in the audit trail
             db.session.commit()
     return redirect(safe_next(request.form.get("next")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
+from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
@@ -95,6 +95,8 @@ def reset_password(user_id: int):
     user = _user(user_id)
     password = people.reset_password(user, current_user)
     db.session.commit()
+    if user.id == current_user.id:  # an admin resetting their own: keep this session
+        login_user(user)
     return _password_once(user, password, _l("The password was reset."))
 
 

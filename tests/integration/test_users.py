@@ -200,6 +200,20 @@ def test_a_user_chooses_english_on_the_account_page(staff_client, staff):
     assert entry.user.email == staff.email and entry.details == {"old": "ja", "new": "en"}
 
 
+def test_the_topbar_language_switch_is_recorded_too(staff_client, staff):
+    post(staff_client, "/language/en", {"next": "/account"})
+    assert "My account" in staff_client.get("/account").get_data(as_text=True)
+    (entry,) = entries("account.language_changed")
+    assert entry.user.email == staff.email and entry.details == {"old": "ja", "new": "en"}
+
+
+def test_an_admin_resetting_their_own_password_stays_logged_in(app, admin_client, admin):
+    password = shown_password(post(admin_client, f"/users/{admin.id}/password"))
+    assert admin_client.get("/users").status_code == 200
+    db.session.expire_all()
+    assert log_in(app.test_client(), admin, password).get("/").status_code == 200
+
+
 def test_the_account_page_is_linked_from_every_page(staff_client):
     page = staff_client.get("/").get_data(as_text=True)
     assert 'href="/account"' in page and "アカウント設定" in page
