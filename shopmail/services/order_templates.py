@@ -119,17 +119,18 @@ class Resolver:
 
 
 def ensure_defaults() -> int:
-    """Seed the shipped common defaults that are missing; returns how many were added."""
-    existing = set(
-        db.session.execute(
-            select(
-                OrderMailTemplate.kind, OrderMailTemplate.device, OrderMailTemplate.variant
-            ).where(OrderMailTemplate.scope == DEFAULT_SCOPE)
-        ).all()
+    """Seed the shipped common defaults of every kind that has none yet (its first need).
+
+    A kind already seeded is left as the admins keep it; returns how many rows were added.
+    """
+    seeded = set(
+        db.session.scalars(
+            select(OrderMailTemplate.kind)
+            .where(OrderMailTemplate.scope == DEFAULT_SCOPE)
+            .distinct()
+        )
     )
-    missing = [
-        t for t in shipped_templates() if (t["kind"], t["device"], t["variant"]) not in existing
-    ]
+    missing = [t for t in shipped_templates() if t["kind"] not in seeded]
     if not missing:
         return 0
     dialect = db.session.get_bind().dialect.name
