@@ -1,0 +1,152 @@
+"""Failure injection: workers killed, Redis lost, relays failing, the database locked.
+
+Each test is bounded in time and talks only to loopback. Nothing is lost and nothing is sent
+twice, except rows the desk itself marks `unknown` (the relay may or may not have them).
+"""
+
+from __future__ import annotations
+
+import collections
+import signal
+import threading
+import time
+
+from shopmail import queue
+from shopmail.extensions import db
+from shopmail.models import Message
+from tests.integration.test_outbox import queue_mail, states
+from tests.support.workers import start_worker
+
+
+def received_counts(smtp_server) -> collections.Counter:
+    return collections.Counter(m.rcpt_tos[0] for m in smtp_server.messages)
+
+
+def wait_until(predicate, timeout: float = 30, step: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(step)
+
+
+def test_a_worker_killed_mid_send_loses_nothing_and_doubles_nothing(app, mail_store, smtp_server):
+    mail_store.bcc = ""
+    db.session.commit()
+    smtp_server.handler.delay_after_data = 0.01
+    queue_mail(mail_store, to="member@example.jp", n=300)
+    queue.dispatch_sending()
+    worker = start_worker(app, burst=False)
+    try:
+        wait_until(lambda: len(smtp_server.messages) >= 80)
+        worker.send_signal(signal.SIGKILL)  # mid-chunk, no chance to record anything
+        worker.wait(10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    app.config["SHOPMAIL_CLAIM_LEASE"] = 0.5
+    try:
+        time.sleep(0.6)
+        report = queue.reconcile()  # the worker's lease ran out: as the minute cron would do
+        assert 0 < report["unknown"] <= 25  # at most the one chunk it was sending
+        replacement = start_worker(app, SHOPMAIL_CLAIM_LEASE="0.5")
+        assert replacement.wait(60) == 0
+    finally:
+        app.config["SHOPMAIL_CLAIM_LEASE"] = 300
+    final = states()
+    assert final.get("sent", 0) + final["unknown"] == 300
+    counts = received_counts(smtp_server)
+    unknown = {m.to_addr for m in db.session.scalars(db.select(Message).filter_by(state="unknown"))}
+    assert len(counts) >= 300 - len(unknown)  # everyone but maybe an unknown row got it
+    assert all(n == 1 for addr, n in counts.items() if addr not in unknown)  # none twice
+    assert set(counts) | unknown == {f"{i}.member@example.jp" for i in range(300)}
+
+
+def test_redis_restarted_without_persistence_the_reconciler_finishes(
+    app, mail_store, smtp_server, redis_server
+):
+    queue_mail(mail_store, n=40)
+    queue.dispatch_sending()
+    redis_server.execute_command("FLUSHALL")  # what a restart with no persistence leaves
+    assert queue.get_queue("mail").count == 0
+    assert queue.reconcile()["dispatched"] == 1
+    assert start_worker(app).wait(60) == 0
+    assert len(smtp_server.wait_for(40)) == 40
+    assert states() == {"sent": 40}
+
+
+def test_421_at_connect_is_temporary_and_retried_later(app, mail_store, smtp_server):
+    smtp_server.handler.greeting_code = 421
+    app.config["SHOPMAIL_RETRY_DELAYS"] = [3600] * 4
+    try:
+        queue_mail(mail_store, n=2)
+        queue.dispatch_sending()
+        assert start_worker(app, SHOPMAIL_RETRY_DELAYS="3600,3600,3600,3600").wait(60) == 0
+    finally:
+        app.config["SHOPMAIL_RETRY_DELAYS"] = [0, 0, 0, 0]
+    rows = db.session.scalars(db.select(Message)).all()
+    assert {(r.state, r.attempts) for r in rows} == {("retrying", 1)}
+    assert all("421" in r.last_reply for r in rows)
+    smtp_server.handler.greeting_code = None
+    db.session.execute(db.update(Message).values(next_attempt_at=None))  # the back-off passed
+    db.session.commit()
+    queue.dispatch_sending()
+    assert start_worker(app).wait(60) == 0
+    assert len(smtp_server.wait_for(2)) == 2 and states() == {"sent": 2}
+
+
+def test_a_timeout_after_the_final_dot_leaves_the_row_unknown(app, mail_store, smtp_server):
+    smtp_server.handler.delay_after_data = 3
+    queue_mail(mail_store)
+    queue.dispatch_sending()
+    assert start_worker(app, SHOPMAIL_SMTP_TIMEOUT="1").wait(60) == 0
+    [row] = db.session.scalars(db.select(Message)).all()
+    assert row.state == "unknown" and "no reply" in row.last_reply
+    queue.reconcile()
+    assert start_worker(app).wait(60) == 0
+    assert states() == {"unknown": 1}  # never resent on its own
+
+
+def test_a_locked_database_while_recording_a_250_is_recorded_after_never_resent(
+    app, mail_store, smtp_server
+):
+    queue_mail(mail_store, n=3)
+    queue.dispatch_sending()
+    db.session.rollback()  # this test's own session must not hold a lock the holder waits for
+    smtp_server.handler.delay_after_data = 0.2
+    locked = threading.Event()
+
+    def hold_the_lock() -> None:
+        smtp_server.wait_for(1, timeout=30)
+        with app.app_context(), db.engine.connect() as conn:
+            if db.engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN EXCLUSIVE")
+            else:
+                conn.exec_driver_sql("BEGIN")
+                conn.exec_driver_sql("LOCK TABLE messages IN ACCESS EXCLUSIVE MODE")
+            locked.set()
+            time.sleep(2)
+            conn.exec_driver_sql("COMMIT")
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    worker = start_worker(app)
+    assert worker.wait(60) == 0
+    holder.join()
+    assert locked.is_set()
+    assert states() == {"sent": 3}
+    assert sorted(received_counts(smtp_server).values()) == [1, 1, 1]
+
+
+def test_two_workers_at_once_send_each_mail_once(app, mail_store, smtp_server):
+    mail_store.bcc = ""
+    db.session.commit()
+    smtp_server.handler.delay_after_data = 0.005
+    queue_mail(mail_store, to="m@example.jp", n=400)
+    for _ in range(2):  # two jobs for the same store, as a busy desk would have
+        queue.enqueue("shopmail.jobs.send_store", mail_store.id, queue="mail")
+    workers = [start_worker(app) for _ in range(2)]
+    assert [w.wait(120) for w in workers] == [0, 0]
+    counts = received_counts(smtp_server)
+    assert len(counts) == 400 and set(counts.values()) == {1}
+    assert states() == {"sent": 400}
+    assert len({m.connection for m in smtp_server.messages}) >= 2  # both really sent
