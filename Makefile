@@ -38,7 +38,11 @@ test-postgres:
 	  || psql "$(dir $(PG_TEST_URL))postgres" -qc "CREATE DATABASE $(notdir $(PG_TEST_URL))"
 	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest tests/integration -q
 
+## make bench: speed against the machine's SMTP ceiling (bench/README.md); loopback only
 bench: deps
+	command -v smtp-sink >/dev/null || { echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null; postfix stop 2>/dev/null || true; }
+	pg_isready -h 127.0.0.1 -p 5432 -q || bash .ci/setup-machine
 	$(BIN)/python -m bench
 
 lint: deps

@@ -1,0 +1,43 @@
+"""The ceiling: Postfix's smtp-source blasting shopmail-sized messages at smtp-sink."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+from bench import rig
+
+
+def blast(messages: int, size: int, sessions: int) -> float:
+    """Messages per second for `messages` of `size` bytes over `sessions` reused sessions."""
+    with rig.sink() as sink:
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                "smtp-source",
+                "-d",
+                "-s",
+                str(sessions),
+                "-m",
+                str(messages),
+                "-l",
+                str(size),
+                "-f",
+                "shop@bench.example.jp",
+                "-t",
+                "member@bench.example.jp",
+                f"127.0.0.1:{sink.port}",
+            ],
+            check=True,
+            timeout=300,
+        )
+        elapsed = time.perf_counter() - started
+        time.sleep(0.2)
+        got = sink.received()
+    if got != messages:
+        raise RuntimeError(f"smtp-sink counted {got} of {messages}")
+    return messages / elapsed
+
+
+def ceiling(messages: int, size: int) -> dict[int, float]:
+    return {sessions: blast(messages, size, sessions) for sessions in (1, 4, 8)}
