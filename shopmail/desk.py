@@ -7,7 +7,6 @@ The first start migrates, loads demo data and creates an admin whose credentials
 
 from __future__ import annotations
 
-import mailbox
 import os
 import secrets
 import signal
@@ -42,6 +41,9 @@ def run(app: Flask, port: int) -> None:
         controller = _DevSmtp(VAR / "mail")
         keep_alive.append(controller)
         env["SHOPMAIL_SMTP_URL"] = f"smtp://127.0.0.1:{controller.port}"
+        # Rakuten stores relay through Rakuten with SMTP AUTH; in development that relay is
+        # this same local server, which accepts any credentials.
+        env.setdefault("SHOPMAIL_RAKUTEN_SMTP_URL", f"smtp://127.0.0.1:{controller.port}")
         click.echo(f"development SMTP on port {controller.port}: mail is kept in {VAR / 'mail'}")
 
     with app.app_context():
@@ -101,11 +103,18 @@ class _DevSmtp:
     def __init__(self, folder: Path) -> None:
         from aiosmtpd.controller import Controller
         from aiosmtpd.handlers import Mailbox
+        from aiosmtpd.smtp import AuthResult
 
-        folder.mkdir(parents=True, exist_ok=True)
-        mailbox.Maildir(folder, create=True)
+        for sub in ("tmp", "new", "cur"):  # a Maildir, readable by any mail client
+            (folder / sub).mkdir(parents=True, exist_ok=True)
         self.port = _free_port()
-        self.controller = Controller(Mailbox(folder), hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(
+            Mailbox(folder),
+            hostname="127.0.0.1",
+            port=self.port,
+            authenticator=lambda *args: AuthResult(success=True),
+            auth_require_tls=False,
+        )
         self.controller.start()
 
     def stop(self) -> None:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from faker import Faker
 
+from shopmail import crypto
 from shopmail.extensions import db
 from shopmail.models import (
     Member,
@@ -116,6 +117,11 @@ def _stores() -> dict[str, Store]:
             signature_mobile=f"--\n{name}\nTEL:075-000-0000",
             relay_mode="system",
         )
+        if channel == "rakuten":
+            # Rakuten stores send through Rakuten's relay with their SMTP AUTH ID.
+            store.relay_mode = "rakuten"
+            store.smtp_user = "demo-rakuten-auth-id"
+            store.smtp_password_enc = crypto.encrypt("demo-rakuten-password")
         db.session.add(store)
         stores[code] = store
     db.session.flush()
