@@ -43,6 +43,20 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"created {role} {email}")
 
+    @app.cli.command("create-api-token")
+    @click.argument("name")
+    def create_api_token(name: str) -> None:
+        """Create an API token; its secret is printed once and stored only as a hash."""
+        from shopmail.services.tokens import TokenError, create_token
+
+        try:
+            _, secret = create_token(name, actor="cli")
+        except TokenError as exc:
+            raise click.ClickException(str(exc)) from exc
+        db.session.commit()
+        click.echo(f"created API token {name!r}; it is shown only this once:")
+        click.echo(secret)
+
     @app.cli.command("create-mails")
     def create_mails() -> None:
         """Create the automatic mails now (order confirmation, shipping notice, follow-up)."""

@@ -68,6 +68,7 @@ def load() -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute; 60 per hour"),
+        "API_RATE_LIMIT": os.environ.get("API_RATE_LIMIT", "600 per minute"),
         "BABEL_DEFAULT_LOCALE": "ja",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Tokyo",
         "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "shopmail" / "translations"),
