@@ -8,7 +8,7 @@ from __future__ import annotations
 from rq.cron import CronScheduler
 
 from shopmail import queue
-from shopmail.services import automatic, sending
+from shopmail.services import automatic, broadcasts, sending  # noqa: F401 (broadcasts registers its send-time builder)
 
 CREATION_TIMEOUT = 3600
 
