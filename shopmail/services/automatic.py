@@ -15,12 +15,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
-from sqlalchemy import exists, func, select
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy import bindparam, exists, func, select
 
 from shopmail.extensions import db
-from shopmail.models import DeskSettings, KindSetting, Message, Order, Shipment, Store
+from shopmail.models import DeskSettings, KindSetting, Message, Order, OrderLine, Shipment, Store
 from shopmail.models.stores import KINDS
 from shopmail.models.types import utcnow
 from shopmail.services import audit, merge, outbox
@@ -34,6 +34,24 @@ REACH_BACK = {
 # Amazon does not allow follow-up mails to its buyers.
 NO_FOLLOW_UP_CHANNELS = ("amazon",)
 CHUNK = 1000
+# Built once, run per chunk of ids: only the columns the tags read.
+_ORDER_COLUMNS = [
+    c for c in Order.__table__.columns if c.name not in ("created_at", "updated_at", "status")
+]
+ORDER_KEYS = [c.name for c in _ORDER_COLUMNS]
+ORDERS_BY_ID = select(*_ORDER_COLUMNS).where(Order.id.in_(bindparam("ids", expanding=True)))
+LINES_OF_ORDERS = (
+    select(OrderLine.order_id, OrderLine.name, OrderLine.options)
+    .add_columns(OrderLine.unit_price, OrderLine.quantity)
+    .where(OrderLine.order_id.in_(bindparam("ids", expanding=True)))
+    .order_by(OrderLine.order_id, OrderLine.position)
+)
+SHIPMENTS_OF_ORDERS = (
+    select(Shipment.id, Shipment.order_id, Shipment.number, Shipment.carrier)
+    .add_columns(Shipment.tracking_no, Shipment.confirmed_at)
+    .where(Shipment.order_id.in_(bindparam("ids", expanding=True)))
+    .order_by(Shipment.id)
+)
 
 
 @dataclass
@@ -97,20 +115,19 @@ def create_mails(
 def _create_for_store(kind, store, started, now, resolver, bank, report) -> None:
     fixed = merge.store_values(store, now)
     delay = timedelta(days=store.follow_up_days if kind == "follow_up" else 0)
-    query = _eligible(kind, store, started - REACH_BACK[kind], now - delay)
-    last_id = 0
-    while True:
-        page = db.session.execute(query.where(Order.id > last_id).limit(CHUNK)).all()
-        if not page:
-            return
-        last_id = page[-1][0].id
+    # One set-based query for what is due; then the orders themselves a chunk at a time.
+    due = _connection().execute(_eligible(kind, store, started - REACH_BACK[kind], now - delay))
+    due = dict(due.all())
+    ids = list(due)
+    for start in range(0, len(ids), CHUNK):
+        page = _connection().execute(ORDERS_BY_ID, {"ids": ids[start : start + CHUNK]}).all()
         by_state: dict[str, list[dict]] = {"held": [], "queued": []}
-        for order, reference in page:
+        for order in _with_lines_and_shipments(page):
             row = _row(kind, store, order, resolver, fixed, bank, report)
             if row is not None:
                 # The mail's own moment (follow-up: confirmation + delay) before the switch-on
                 # means it was reached back for: held for review.
-                row["state"] = "held" if reference + delay < started else "queued"
+                row["state"] = "held" if due[order.id] + delay < started else "queued"
                 by_state[row["state"]].append(row)
         for state, rows in by_state.items():
             made = outbox.add_messages(rows)
@@ -120,12 +137,10 @@ def _create_for_store(kind, store, started, now, resolver, bank, report) -> None
 
 
 def _eligible(kind: str, store: Store, since: datetime, until: datetime):
-    """Orders of `store` due a mail of `kind` and without one: (Order, reference time) rows."""
+    """(order id, reference time) of the orders of `store` due a mail of `kind` without one."""
     has_row = exists().where(Message.order_id == Order.id, Message.kind == kind)
-    query = select(Order).where(Order.store_id == store.id, Order.buyer_email != "", ~has_row)
-    query = query.options(
-        lazyload(Order.store), selectinload(Order.lines), selectinload(Order.shipments)
-    ).order_by(Order.id)
+    query = select(Order.id).where(Order.store_id == store.id, Order.buyer_email != "", ~has_row)
+    query = query.order_by(Order.id)
     if kind == "order_confirmation":
         return query.add_columns(Order.ordered_at).where(
             Order.ordered_at >= since, Order.ordered_at <= until
@@ -138,6 +153,28 @@ def _eligible(kind: str, store: Store, since: datetime, until: datetime):
     )
     query = query.join(confirmed, confirmed.c.order_id == Order.id)
     return query.add_columns(confirmed.c.at).where(confirmed.c.at >= since, confirmed.c.at <= until)
+
+
+def _connection():
+    # Core rows straight from the session's connection: no ORM result layer per row.
+    return db.session.connection()
+
+
+def _with_lines_and_shipments(page) -> list[SimpleNamespace]:
+    """The page's orders as objects merge.order_values reads, lines and shipments attached."""
+    ids = {"ids": [row.id for row in page]}
+    lines: dict[int, list] = {}
+    shipments: dict[int, list] = {}
+    for line in _connection().execute(LINES_OF_ORDERS, ids).all():
+        lines.setdefault(line.order_id, []).append(line)
+    for shipment in _connection().execute(SHIPMENTS_OF_ORDERS, ids).all():
+        shipments.setdefault(shipment.order_id, []).append(shipment)
+    orders = []
+    for row in page:
+        order = SimpleNamespace(lines=lines.get(row.id, []), shipments=shipments.get(row.id, []))
+        order.__dict__.update(zip(ORDER_KEYS, row, strict=True))
+        orders.append(order)
+    return orders
 
 
 def _row(kind, store, order, resolver, fixed, bank, report) -> dict | None:

@@ -9,6 +9,7 @@ A store row exists only while the store overrides the default (`scope` "store:<i
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -33,7 +34,13 @@ def scope_of(store_id: int | None) -> str:
 
 
 def device_for(addr: str) -> str:
-    return "mobile" if is_mobile(addr) else "pc"
+    return _device_of_domain(addr.strip().rpartition("@")[2].lower())
+
+
+@functools.lru_cache(maxsize=4096)
+def _device_of_domain(domain: str) -> str:
+    # Cached: creation asks for every order, and a few hundred domains cover them all.
+    return "mobile" if is_mobile(f"x@{domain}") else "pc"
 
 
 def stage_for(purchase_count: int, repeat_from_count: int) -> str:
