@@ -196,6 +196,8 @@ def send(mailing: RecordMailing, actor: User) -> int:
     """
     if mailing.state != "draft":
         return 0
+    if not mailing.title.strip():
+        raise MailingError(_l("Enter a title first."))
     settings = DeskSettings.get()
     rows = [_row(mailing, r, settings) for r in recipients(mailing) if r.sendable]
     if not rows:

@@ -409,6 +409,21 @@ def test_a_mailing_where_no_record_has_an_address_is_refused(app, mail_store, st
     assert db.session.scalar(db.select(db.func.count(Message.id))) == 0
 
 
+def test_a_draft_without_a_title_cannot_be_sent(app, mail_store, staff_client):
+    order = make_order(mail_store, "OWN-1")
+    compose_url = start(staff_client, "order", [order.id])
+    mailing_id = int(re.search(r"/mailings/(\d+)/", compose_url)[1])
+    confirm = staff_client.get(f"/records/mailings/{mailing_id}/confirm")
+    assert confirm.headers["Location"].endswith(compose_url)
+    response = staff_client.post(
+        f"/records/mailings/{mailing_id}/send",
+        data={"csrf_token": csrf_token(staff_client, "/records/orders")},
+        follow_redirects=True,
+    )
+    assert "先にタイトルを入力してください" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(Message.id))) == 0
+
+
 def test_sending_the_same_draft_twice_sends_nothing_twice(
     app, mail_store, smtp_server, staff_client
 ):
