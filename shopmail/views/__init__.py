@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, abort, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from shopmail.extensions import db, login
 from shopmail.models import User
@@ -79,6 +80,7 @@ def _error_pages(app: Flask) -> None:
         ),
         403: (_l("Forbidden"), _l("Your role does not allow this page.")),
         404: (_l("Not found"), _l("There is no such page.")),
+        405: (_l("Method not allowed"), _l("This page does not accept that request.")),
         429: (_l("Too many requests"), _l("Please wait a moment and try again.")),
     }
 
@@ -90,8 +92,11 @@ def _error_pages(app: Flask) -> None:
                 "The form has expired or was not sent from this site. "
                 "Please reload the page and try again."
             )
-        if request.blueprint == "api":
-            return {"error": str(title), "message": str(message)}, code
+        if request.path.startswith("/api/") and isinstance(error, HTTPException):
+            # URLs under the API that match no route still answer in the API's JSON shape.
+            from shopmail.api.auth import http_error
+
+            return http_error(error)
         return render_template("errors/error.html", code=code, title=title, message=message), code
 
     for code in messages:

@@ -155,3 +155,11 @@ def test_pages_vary_on_htmx(staff_client):
 @pytest.fixture
 def client_anon(app):
     return app.test_client()
+
+
+def test_unknown_api_urls_answer_json(client_anon):
+    response = client_anon.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json["error"] == "not_found"
+    response = client_anon.delete("/api/v1/openapi.json")
+    assert response.status_code == 405 and "error" in response.json
