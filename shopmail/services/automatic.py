@@ -12,12 +12,13 @@ switched on are the first-use reach-back: they are `held` for review. Everything
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import ARRAY, Integer, any_, bindparam, exists, func, select
 
 from shopmail.extensions import db
 from shopmail.models import DeskSettings, KindSetting, Message, Order, OrderLine, Shipment, Store
@@ -34,24 +35,39 @@ REACH_BACK = {
 # Amazon does not allow follow-up mails to its buyers.
 NO_FOLLOW_UP_CHANNELS = ("amazon",)
 CHUNK = 1000
-# Built once, run per chunk of ids: only the columns the tags read.
 _ORDER_COLUMNS = [
     c for c in Order.__table__.columns if c.name not in ("created_at", "updated_at", "status")
 ]
 ORDER_KEYS = [c.name for c in _ORDER_COLUMNS]
-ORDERS_BY_ID = select(*_ORDER_COLUMNS).where(Order.id.in_(bindparam("ids", expanding=True)))
-LINES_OF_ORDERS = (
-    select(OrderLine.order_id, OrderLine.name, OrderLine.options)
-    .add_columns(OrderLine.unit_price, OrderLine.quantity)
-    .where(OrderLine.order_id.in_(bindparam("ids", expanding=True)))
-    .order_by(OrderLine.order_id, OrderLine.position)
-)
-SHIPMENTS_OF_ORDERS = (
-    select(Shipment.id, Shipment.order_id, Shipment.number, Shipment.carrier)
-    .add_columns(Shipment.tracking_no, Shipment.confirmed_at)
-    .where(Shipment.order_id.in_(bindparam("ids", expanding=True)))
-    .order_by(Shipment.id)
-)
+
+
+@functools.cache
+def _chunk_queries(dialect: str) -> tuple:
+    """Built once, run per chunk of ids: only the columns the tags read.
+
+    PostgreSQL gets the ids as one array (`= ANY(:ids)`): a thousand placeholders would be
+    parsed again by the driver for every chunk.
+    """
+
+    def among(column):
+        if dialect == "postgresql":
+            return column == any_(bindparam("ids", type_=ARRAY(Integer)))
+        return column.in_(bindparam("ids", expanding=True))
+
+    orders = select(*_ORDER_COLUMNS).where(among(Order.id))
+    lines = (
+        select(OrderLine.order_id, OrderLine.name, OrderLine.options)
+        .add_columns(OrderLine.unit_price, OrderLine.quantity)
+        .where(among(OrderLine.order_id))
+        .order_by(OrderLine.order_id, OrderLine.position)
+    )
+    shipments = (
+        select(Shipment.id, Shipment.order_id, Shipment.number, Shipment.carrier)
+        .add_columns(Shipment.tracking_no, Shipment.confirmed_at)
+        .where(among(Shipment.order_id))
+        .order_by(Shipment.id)
+    )
+    return orders, lines, shipments
 
 
 @dataclass
@@ -119,8 +135,9 @@ def _create_for_store(kind, store, started, now, resolver, bank, report) -> None
     due = _connection().execute(_eligible(kind, store, started - REACH_BACK[kind], now - delay))
     due = dict(due.all())
     ids = list(due)
+    orders_by_id = _chunk_queries(_connection().dialect.name)[0]
     for start in range(0, len(ids), CHUNK):
-        page = _connection().execute(ORDERS_BY_ID, {"ids": ids[start : start + CHUNK]}).all()
+        page = _connection().execute(orders_by_id, {"ids": ids[start : start + CHUNK]}).all()
         by_state: dict[str, list[dict]] = {"held": [], "queued": []}
         for order in _with_lines_and_shipments(page):
             row = _row(kind, store, order, resolver, fixed, bank, report)
@@ -165,9 +182,10 @@ def _with_lines_and_shipments(page) -> list[SimpleNamespace]:
     ids = {"ids": [row.id for row in page]}
     lines: dict[int, list] = {}
     shipments: dict[int, list] = {}
-    for line in _connection().execute(LINES_OF_ORDERS, ids).all():
+    _, lines_of_orders, shipments_of_orders = _chunk_queries(_connection().dialect.name)
+    for line in _connection().execute(lines_of_orders, ids).all():
         lines.setdefault(line.order_id, []).append(line)
-    for shipment in _connection().execute(SHIPMENTS_OF_ORDERS, ids).all():
+    for shipment in _connection().execute(shipments_of_orders, ids).all():
         shipments.setdefault(shipment.order_id, []).append(shipment)
     orders = []
     for row in page:

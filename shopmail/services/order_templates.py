@@ -301,8 +301,10 @@ class Preview:
 
 def bank_account_text() -> str:
     """The transfer account for [BANK_ACCOUNT], when the payment settings put it in mails."""
-    settings = DeskSettings.get()
-    return settings.bank_account_text if settings.bank_account_in_order_mails else ""
+    settings = db.session.get(DeskSettings, 1)  # read only: creators may run side by side
+    if settings is None or not settings.bank_account_in_order_mails:
+        return ""
+    return settings.bank_account_text
 
 
 def sample_order(sel: Selection) -> tuple[Order, Shipment | None] | None:
