@@ -74,11 +74,11 @@ def switch(name: str):
     value = request.form.get("on")
     if name not in ("auto_create", "auto_send") or value not in ("0", "1"):
         abort(400)
-    if ActionForm().validate_on_submit() and operations.set_switch(
+    changed = ActionForm().validate_on_submit() and operations.set_switch(
         current_user, name, value == "1"
-    ):
-        if name == "auto_send" and value == "1":
-            queue.dispatch_sending()
+    )
+    if changed and name == "auto_send" and value == "1":
+        queue.dispatch_sending()  # mail queued while sending was off goes now
     return redirect(url_for(".operations"))
 
 
