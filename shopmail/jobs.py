@@ -21,9 +21,9 @@ def send_store(store_id: int) -> dict[str, int]:
     return counts
 
 
-def create_mails(scheduled: bool = True) -> dict:
+def create_mails(scheduled: bool = True, actor: str = "system") -> dict:
     """Create automatic mails (hourly while auto-run creation is on, or on demand), then send."""
-    report = automatic.create_mails("system", scheduled=scheduled)
+    report = automatic.create_mails(actor, scheduled=scheduled)
     if report.queued:
         queue.dispatch_sending()
     return report.details()

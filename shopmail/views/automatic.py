@@ -112,7 +112,13 @@ def create_now():
     if not operations.kinds_in_use():
         flash(_l("Choose the kinds in use first."), "error")
     elif ActionForm().validate_on_submit():
-        queue.enqueue("shopmail.jobs.create_mails", False, job_id="create-mails", job_timeout=3600)
+        queue.enqueue(
+            "shopmail.jobs.create_mails",
+            False,
+            current_user.email,
+            job_id="create-mails",
+            job_timeout=3600,
+        )
         flash(_l("Creation started: the mails appear in the send queue shortly."), "success")
     return redirect(url_for(".operations"))
 
