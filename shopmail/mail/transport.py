@@ -84,6 +84,14 @@ class _Lost(Exception):
     """The connection died mid-command; the message says how, for the history page."""
 
 
+class _Stale(Exception):
+    """MAIL FROM got no answer, or 421: nothing was sent; a fresh connection may try again."""
+
+    def __init__(self, code: int | None, reply: str) -> None:
+        super().__init__(reply)
+        self.code, self.reply = code, reply
+
+
 class SmtpSession:
     """A reusable SMTP connection to one relay; use as a context manager."""
 
@@ -133,29 +141,98 @@ class SmtpSession:
         if not recipients:
             return {}
         reused = self._smtp is not None
-        smtp = self._connection()
         try:
-            code, reply = self._command(smtp, f"MAIL FROM:<{envelope_from}>")
-        except _Lost:
-            if not reused:
-                raise RelayError("the relay closed the connection at MAIL FROM") from None
-            code, reply = 0, ""
-        if reused and (code == 0 or code == 421):
-            # The relay hung up while idle (timeout, 421); nothing was sent, so one fresh
-            # connection is safe and invisible to the caller.
+            return self._transaction(self._connection(), envelope_from, recipients, data, primary)
+        except _Stale as stale:
             self._drop()
-            smtp = self._connection()
-            try:
-                code, reply = self._command(smtp, f"MAIL FROM:<{envelope_from}>")
-            except _Lost as lost:
-                return self._all(recipients, Outcome.TEMPORARY, None, str(lost), "connection")
+            if not reused:
+                if stale.code is None:
+                    raise RelayError("the relay closed the connection at MAIL FROM") from None
+                return self._all(recipients, _classify(stale.code), stale.code, stale.reply, "mail")
+        # The relay hung up while idle (timeout, 421); nothing was sent, so one fresh
+        # connection is safe and invisible to the caller.
+        try:
+            return self._transaction(self._connection(), envelope_from, recipients, data, primary)
+        except _Stale as stale:
+            self._drop()
+            outcome = Outcome.TEMPORARY if stale.code is None else _classify(stale.code)
+            return self._all(recipients, outcome, stale.code, stale.reply, "connection")
+
+    def _transaction(
+        self,
+        smtp: smtplib.SMTP,
+        envelope_from: str,
+        recipients: list[str],
+        data: bytes,
+        primary: bool,
+    ) -> dict[str, Result]:
+        """MAIL, RCPT(s), DATA. With PIPELINING (RFC 2920) the commands leave in one write and
+        the replies are read after: half the round trips of one command at a time. A mail with
+        copies and a `primary` addressee goes one command at a time, so the copies can be
+        withheld when the addressee is refused."""
+        pipelined = smtp.has_extn("pipelining") and (len(recipients) == 1 or not primary)
+        commands = [f"MAIL FROM:<{envelope_from}>"]
+        if pipelined:
+            commands += [*(f"RCPT TO:<{rcpt}>" for rcpt in recipients), "DATA"]
+        try:
+            smtp.send("".join(f"{command}\r\n" for command in commands))
+            code, reply = self._reply(smtp)
+        except _Lost as lost:
+            raise _Stale(None, str(lost)) from None
+        if code == 421:
+            raise _Stale(code, reply)
         if code == 530:
             # "Authentication required": a store set-up problem, not the recipients' fault.
             self._drop()
             raise AuthError(f"{code} {reply}")
         if code != 250:
+            if pipelined:  # the queued RCPTs and DATA would be answered too: start afresh
+                self._drop()
             return self._failed_transaction(recipients, code, reply)
+        if pipelined:
+            return self._pipelined_rest(smtp, recipients, data)
         return self._recipients_and_data(smtp, recipients, data, primary)
+
+    def _pipelined_rest(
+        self, smtp: smtplib.SMTP, recipients: list[str], data: bytes
+    ) -> dict[str, Result]:
+        results: dict[str, Result] = {}
+        accepted: list[str] = []
+        try:
+            for rcpt in recipients:
+                code, reply = self._reply(smtp)
+                if code == 421:  # the relay is closing: nothing of this mail goes out
+                    self._drop()
+                    rest = [r for r in recipients if r not in results]
+                    results.update(self._all(rest, Outcome.TEMPORARY, code, reply, "rcpt"))
+                    return results
+                if code in (250, 251):
+                    accepted.append(rcpt)
+                else:
+                    results[rcpt] = Result(_classify(code), code, reply, "rcpt")
+            code, reply = self._reply(smtp)  # to DATA
+        except _Lost as lost:
+            self._drop()
+            rest = [r for r in recipients if r not in results]
+            results.update(self._all(rest, Outcome.TEMPORARY, None, str(lost), "connection"))
+            return results
+        if code != 354:
+            if code == 421:
+                self._drop()
+            else:
+                self._reset()
+            results.update(self._all(accepted, _classify(code), code, reply, "data"))
+            return results
+        if not accepted:
+            # A relay that said 354 with no recipient: end the empty message, deliver nothing.
+            try:
+                smtp.send(".\r\n")
+                self._reply(smtp)
+            except _Lost:
+                self._drop()
+            return results
+        results.update(self._payload(smtp, accepted, data))
+        return results
 
     def _recipients_and_data(
         self, smtp: smtplib.SMTP, recipients: list[str], data: bytes, primary: bool
@@ -202,6 +279,10 @@ class SmtpSession:
             else:
                 self._reset()
             return self._all(accepted, _classify(code), code, reply, "data")
+        return self._payload(smtp, accepted, data)
+
+    def _payload(self, smtp: smtplib.SMTP, accepted: list[str], data: bytes) -> dict[str, Result]:
+        """After the 354: the message, the final dot, and the reply that decides its fate."""
         payload = _LEADING_DOT.sub(b"..", data)
         if not payload.endswith(b"\r\n"):
             payload += b"\r\n"
@@ -235,6 +316,13 @@ class SmtpSession:
     def _command(self, smtp: smtplib.SMTP, line: str) -> tuple[int, str]:
         try:
             smtp.putcmd(line)
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            raise _Lost(f"connection lost: {exc or 'closed by the server'}") from None
+        return self._reply(smtp)
+
+    @staticmethod
+    def _reply(smtp: smtplib.SMTP) -> tuple[int, str]:
+        try:
             code, raw = smtp.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             raise _Lost(f"connection lost: {exc or 'closed by the server'}") from None

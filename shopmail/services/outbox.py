@@ -33,6 +33,7 @@ class Delivery:
     """What became of one row's SMTP transaction."""
 
     message_id: int
+    attempt: int  # which attempt this was, counting from 1
     outcome: Outcome
     code: int | None
     reply: str
@@ -125,40 +126,39 @@ def claim(worker: str, store_id: int, kinds: Iterable[str], limit: int, lease: f
     return ids
 
 
-def start_chunk(worker: str, ids: Sequence[int]) -> list[Message]:
-    """Mark a chunk of this worker's claimed rows `sending`; returns the rows still to send.
+def start_chunk(worker: str, ids: Sequence[int], renew_lease: bool = False) -> list[Message]:
+    """Mark a chunk of this worker's claimed rows `sending`; returns the rows to send now.
 
-    Rows whose broadcast was paused or cancelled meanwhile are released instead. The worker's
-    other claimed rows get their lease renewed in the same transaction.
+    Rows whose broadcast was paused or cancelled meanwhile are released instead. With
+    `renew_lease` the worker's other claimed rows get a fresh lease in the same transaction.
     """
     now = utcnow()
     broadcast_sending = select(Broadcast.id).where(Broadcast.state == "sending")
     still_ours = and_(Message.claimed_by == worker, Message.state.in_(DUE_STATES))
-    db.session.execute(
+    rows = db.session.scalars(
         update(Message)
         .where(Message.id.in_(ids), still_ours)
         .where(or_(Message.broadcast_id.is_(None), Message.broadcast_id.in_(broadcast_sending)))
-        .values(state="sending", claimed_at=now),
-        execution_options={"synchronize_session": False},
-    )
-    db.session.execute(
-        update(Message).where(still_ours).values(claimed_at=now),
-        execution_options={"synchronize_session": False},
-    )
-    db.session.execute(
-        update(Message)
-        .where(Message.id.in_(ids), still_ours)
-        .values(claimed_by=None, claimed_at=None),
-        execution_options={"synchronize_session": False},
-    )
-    db.session.commit()
-    rows = db.session.scalars(
-        select(Message)
-        .where(Message.id.in_(ids), Message.state == "sending", Message.claimed_by == worker)
-        .order_by(Message.id)
-        .execution_options(populate_existing=True)
+        .values(state="sending", claimed_at=now)
+        .returning(Message),
+        execution_options={"synchronize_session": False, "populate_existing": True},
     ).all()
-    return list(rows)
+    if len(rows) < len(ids):  # paused or cancelled meanwhile: give the rest back
+        db.session.execute(
+            update(Message)
+            .where(Message.id.in_(ids), still_ours)
+            .values(claimed_by=None, claimed_at=None),
+            execution_options={"synchronize_session": False},
+        )
+    if renew_lease:
+        db.session.execute(
+            update(Message).where(still_ours).values(claimed_at=now),
+            execution_options={"synchronize_session": False},
+        )
+    for row in rows:  # kept as read: the commit must not expire them into one query each
+        db.session.expunge(row)
+    db.session.commit()
+    return sorted(rows, key=lambda row: row.id)
 
 
 def record(deliveries: Sequence[Delivery], retry_delays: Sequence[float]) -> None:
@@ -169,17 +169,8 @@ def record(deliveries: Sequence[Delivery], retry_delays: Sequence[float]) -> Non
     """
     if not deliveries:
         return
-    attempts = dict(
-        db.session.execute(
-            select(Message.id, Message.attempts).where(
-                Message.id.in_([d.message_id for d in deliveries])
-            )
-        ).all()
-    )
     now = utcnow()
-    values = [
-        _row_values(d, attempts.get(d.message_id, 0) + 1, now, retry_delays) for d in deliveries
-    ]
+    values = [_row_values(d, now, retry_delays) for d in deliveries]
     for pause in (0.05, 0.2, 0.5, 1, 2, 4, 8, 15, 30):
         try:
             db.session.execute(update(Message), values)
@@ -192,7 +183,8 @@ def record(deliveries: Sequence[Delivery], retry_delays: Sequence[float]) -> Non
     db.session.commit()
 
 
-def _row_values(d: Delivery, attempt: int, now: datetime, retry_delays: Sequence[float]) -> dict:
+def _row_values(d: Delivery, now: datetime, retry_delays: Sequence[float]) -> dict:
+    attempt = d.attempt
     values = {
         "id": d.message_id,
         "attempts": attempt,

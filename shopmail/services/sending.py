@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
 
@@ -24,8 +25,8 @@ from shopmail.models.stores import KINDS as AUTOMATIC_KINDS
 from shopmail.services import audit, outbox
 
 MANUAL_KINDS = ("record", "broadcast", "admin_copy")
-CHUNK = 25
-BATCH = 200
+CHUNK = 50
+BATCH = 500
 
 
 def worker_name() -> str:
@@ -121,7 +122,9 @@ def deliver(session: SmtpSession, row: Message, mail: Mail, envelope_from: str) 
     recipients = [row.to_addr, *(a for a in mail.bcc if a != row.to_addr)]
     results = session.send(envelope_from, recipients, data, primary=True)
     result = results[row.to_addr]
-    return outbox.Delivery(row.id, result.outcome, result.code, result.reply, mail.message_id)
+    return outbox.Delivery(
+        row.id, row.attempts + 1, result.outcome, result.code, result.reply, mail.message_id
+    )
 
 
 def send_store(store_id: int, worker: str | None = None) -> dict[str, int]:
@@ -136,12 +139,15 @@ def send_store(store_id: int, worker: str | None = None) -> dict[str, int]:
     ids = outbox.claim(worker, store_id, kinds, BATCH, lease)
     counts: dict[str, int] = {}
     delays = config["SHOPMAIL_RETRY_DELAYS"]
+    renewed = time.monotonic()
     try:
         with SmtpSession(relay_for(store)) as session:
             for start in range(0, len(ids), CHUNK):
-                deliveries = _send_chunk(
-                    session, store, outbox.start_chunk(worker, ids[start : start + CHUNK])
-                )
+                # The rest of the batch keeps its lease while this worker is clearly alive.
+                renew = time.monotonic() - renewed > lease / 4
+                renewed = time.monotonic() if renew else renewed
+                rows = outbox.start_chunk(worker, ids[start : start + CHUNK], renew)
+                deliveries = _send_chunk(session, store, rows)
                 outbox.record(deliveries, delays)
                 for d in deliveries:
                     counts[d.outcome.value] = counts.get(d.outcome.value, 0) + 1
@@ -154,7 +160,9 @@ def _send_chunk(session: SmtpSession, store: Store, rows: list[Message]) -> list
     deliveries = []
     for row, mail in _mails_for(rows, store):
         if isinstance(mail, Result):
-            deliveries.append(outbox.Delivery(row.id, mail.outcome, mail.code, mail.reply))
+            deliveries.append(
+                outbox.Delivery(row.id, row.attempts + 1, mail.outcome, mail.code, mail.reply)
+            )
             continue
         try:
             deliveries.append(deliver(session, row, mail, store.from_addr))
@@ -162,7 +170,9 @@ def _send_chunk(session: SmtpSession, store: Store, rows: list[Message]) -> list
             outbox.record(deliveries, current_app.config["SHOPMAIL_RETRY_DELAYS"])
             raise
         except RelayError as exc:
-            deliveries.append(outbox.Delivery(row.id, Outcome.TEMPORARY, None, str(exc)))
+            deliveries.append(
+                outbox.Delivery(row.id, row.attempts + 1, Outcome.TEMPORARY, None, str(exc))
+            )
     return deliveries
 
 
@@ -198,7 +208,7 @@ def send_test_mail(store: Store, to_addr: str, subject: str, body: str) -> Resul
         result = Result(
             Outcome.PERMANENT if isinstance(exc, AuthError) else Outcome.TEMPORARY, None, str(exc)
         )
-        delivery = outbox.Delivery(row.id, result.outcome, None, str(exc))
+        delivery = outbox.Delivery(row.id, 1, result.outcome, None, str(exc))
     outbox.record([delivery], retry_delays=())
     if result.outcome is not Outcome.SENT:
         db.session.execute(db.update(Message).where(Message.id == row.id).values(state="failed"))

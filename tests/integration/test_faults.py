@@ -14,6 +14,7 @@ import time
 from shopmail import queue
 from shopmail.extensions import db
 from shopmail.models import Message
+from shopmail.services import sending
 from tests.integration.test_outbox import queue_mail, states
 from tests.support.workers import start_worker
 
@@ -47,7 +48,7 @@ def test_a_worker_killed_mid_send_loses_nothing_and_doubles_nothing(app, mail_st
     try:
         time.sleep(0.6)
         report = queue.reconcile()  # the worker's lease ran out: as the minute cron would do
-        assert 0 < report["unknown"] <= 25  # at most the one chunk it was sending
+        assert 0 < report["unknown"] <= sending.CHUNK  # at most the one chunk it was sending
         replacement = start_worker(app, SHOPMAIL_CLAIM_LEASE="0.5")
         assert replacement.wait(60) == 0
     finally:
@@ -140,13 +141,13 @@ def test_a_locked_database_while_recording_a_250_is_recorded_after_never_resent(
 def test_two_workers_at_once_send_each_mail_once(app, mail_store, smtp_server):
     mail_store.bcc = ""
     db.session.commit()
-    smtp_server.handler.delay_after_data = 0.005
-    queue_mail(mail_store, to="m@example.jp", n=400)
+    smtp_server.handler.delay_after_data = 0.002
+    queue_mail(mail_store, to="m@example.jp", n=3 * sending.BATCH)  # more than one batch
     for _ in range(2):  # two jobs for the same store, as a busy desk would have
         queue.enqueue("shopmail.jobs.send_store", mail_store.id, queue="mail")
     workers = [start_worker(app) for _ in range(2)]
     assert [w.wait(120) for w in workers] == [0, 0]
     counts = received_counts(smtp_server)
-    assert len(counts) == 400 and set(counts.values()) == {1}
-    assert states() == {"sent": 400}
+    assert len(counts) == 3 * sending.BATCH and set(counts.values()) == {1}
+    assert states() == {"sent": 3 * sending.BATCH}
     assert len({m.connection for m in smtp_server.messages}) >= 2  # both really sent

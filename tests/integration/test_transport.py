@@ -222,3 +222,13 @@ def test_no_copy_goes_out_when_the_addressee_is_refused(smtp_server):
     assert second["to@example.jp"].outcome is Outcome.SENT
     [received] = smtp_server.wait_for(1)
     assert sorted(received.rcpt_tos) == ["bcc@example.jp", "to@example.jp"]
+
+
+def test_a_relay_without_pipelining_gets_one_command_at_a_time(smtp_server):
+    smtp_server.handler.pipelining = False
+    smtp_server.handler.refuse["gone@example.com"] = (550, "5.1.1 User unknown")
+    with SmtpSession(smtp_server.relay()) as session:
+        assert send(session, message(to="gone@example.com"))["gone@example.com"].code == 550
+        for number in range(3):
+            assert send(session, message(number=number))["taro@example.com"].code == 250
+    assert len(smtp_server.wait_for(3)) == 3 and smtp_server.handler.connections == 1

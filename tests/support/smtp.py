@@ -57,6 +57,9 @@ class SinkHandler:
         self.data_reply: str | None = None  # e.g. "554 5.7.1 rejected" instead of 250
         self.connections = 0
         self.logins: list[str] = []
+        # Advertise PIPELINING (RFC 2920) as Postfix does; False gives a one-command-a-time
+        # server, so both ways of talking are tested.
+        self.pipelining = True
         self._arrived = threading.Condition(self.lock)
 
     def authenticator(
@@ -84,6 +87,14 @@ class SinkHandler:
                 return "451 4.7.1 Greylisted, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
+
+    async def handle_EHLO(
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str, responses: list
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            return [*responses[:-1], "250-PIPELINING", responses[-1]]
+        return responses
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         data = envelope.original_content or b""

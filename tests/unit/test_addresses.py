@@ -142,3 +142,42 @@ def test_on_domain_matches_domain_and_subdomains_only():
     assert on_domain("a@mail.example.jp", "example.jp")
     assert on_domain("a@EXAMPLE.jp", "example.jp")
     assert not on_domain("a@badexample.jp", "example.jp")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "taro@example.jp",
+        "Taro.Yamada+news@Mail.Example.CO.JP",
+        "a_b-c%d@sub-1.example.com",
+        "x@test",
+        "x@shop.test",
+        "x@localhost",
+        "x@-bad.example.jp",
+        "x@bad-.example.jp",
+        "x.@example.jp",
+        ".x@example.jp",
+        "x..y@example.jp",
+        "x@example.j",
+        "x@example",
+        "a" * 65 + "@example.jp",
+        "x@" + "a" * 64 + ".jp",
+        "\"quoted\"@example.jp",
+        "x!y@example.jp",
+        "x@例え.jp",
+    ],
+)
+def test_the_fast_path_agrees_with_email_validator(text):
+    """Plain addresses skip email-validator for speed; every verdict must be the same."""
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        valid = validate_email(text, check_deliverability=False, allow_smtputf8=False)
+        expected = f"{valid.local_part}@{valid.ascii_domain.lower()}"
+    except EmailNotValidError:
+        expected = None
+    try:
+        got = parse_address(text).addr
+    except AddressError:
+        got = None
+    assert got == expected
