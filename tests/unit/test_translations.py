@@ -22,3 +22,11 @@ def test_every_ui_message_has_a_japanese_translation():
     missing = sorted(used - translated)
     assert not missing, f"messages without a Japanese translation: {missing}"
     assert len(used) > 50
+
+
+def test_each_message_is_translated_once():
+    """Two entries for one msgid make the catalogue's answer depend on their order."""
+    text = (ROOT / "shopmail/translations/ja/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
+    ids = [line for line in text.splitlines() if line.startswith("msgid ")]
+    duplicates = {i for i in ids if ids.count(i) > 1 and i != 'msgid ""'}
+    assert not duplicates, f"msgids translated twice: {sorted(duplicates)}"
