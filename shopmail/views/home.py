@@ -1,14 +1,14 @@
-"""The dashboard, the health check and the placeholder for areas still being built."""
+"""The dashboard and the health check."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, render_template
+from flask import Blueprint, jsonify, render_template
 from sqlalchemy import func, text
 
 from shopmail.extensions import db
 from shopmail.models import Member, Message, Order, Store
 from shopmail.queue import redis_connection
-from shopmail.views import nav, public
+from shopmail.views import public
 
 bp = Blueprint("home", __name__)
 
@@ -24,14 +24,6 @@ def dashboard():
         db.session.execute(db.select(Message.state, func.count()).group_by(Message.state)).all()
     )
     return render_template("home/dashboard.html", stores=stores, counts=counts, states=states)
-
-
-@bp.get("/coming/<area>")
-def coming(area: str):
-    labels = {e.endpoint: e.label for _, entries in nav.SECTIONS for e in entries}
-    if area not in labels:
-        abort(404)
-    return render_template("home/coming.html", label=labels[area])
 
 
 @bp.get("/healthz")

@@ -1,6 +1,6 @@
 """The navigation: every area of the product, in the order staff use them.
 
-An entry whose endpoint is not built yet links to a "coming" page that says so.
+Staff see only the entries their role may open.
 """
 
 from __future__ import annotations
@@ -72,12 +72,9 @@ def _visible_sections(app: Flask) -> list:
     for title, entries in SECTIONS:
         links = []
         for entry in entries:
-            if entry.endpoint in app.view_functions:
-                if requires_admin(app, entry.endpoint) and not current_user.is_admin:
-                    continue
-                links.append((entry.label, url_for(entry.endpoint), entry.endpoint))
-            else:
-                links.append((entry.label, url_for("home.coming", area=entry.endpoint), None))
+            if requires_admin(app, entry.endpoint) and not current_user.is_admin:
+                continue
+            links.append((entry.label, url_for(entry.endpoint), entry.endpoint))
         if links:
             sections.append((title, links))
     return sections
