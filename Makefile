@@ -25,7 +25,7 @@ run: deps
 	$(BIN)/flask --app app run-desk
 
 ## make test: unit, integration and browser tests on SQLite, then integration on PostgreSQL
-test: deps machine test-sqlite test-postgres
+test: deps machine lint test-sqlite test-postgres
 
 machine:
 	bash .ci/setup-machine
@@ -45,7 +45,7 @@ bench: deps
 	pg_isready -h 127.0.0.1 -p 5432 -q || bash .ci/setup-machine
 	$(BIN)/python -m bench
 
-lint: deps
+lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

@@ -135,9 +135,7 @@ _PLAIN = re.compile(
 
 def _special(domain: str) -> bool:
     """Special-use domains (RFC 6761) that email-validator refuses: let it say so."""
-    return any(
-        domain == name or domain.endswith("." + name) for name in SPECIAL_USE_DOMAIN_NAMES
-    )
+    return any(domain == name or domain.endswith("." + name) for name in SPECIAL_USE_DOMAIN_NAMES)
 
 
 def _is_legacy(local: str, domain: str) -> bool:

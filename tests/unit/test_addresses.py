@@ -162,7 +162,7 @@ def test_on_domain_matches_domain_and_subdomains_only():
         "x@example",
         "a" * 65 + "@example.jp",
         "x@" + "a" * 64 + ".jp",
-        "\"quoted\"@example.jp",
+        '"quoted"@example.jp',
         "x!y@example.jp",
         "x@例え.jp",
     ],
