@@ -6,15 +6,18 @@ reconciler (see `reconcile`), so nothing here needs to be durable.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 from rq.job import Job
 
 QUEUE_NAMES = ("mail", "default")
+log = logging.getLogger(__name__)
 
 
 def redis_connection(app: Flask | None = None) -> Redis:
@@ -53,7 +56,11 @@ def enqueue(
 
 
 def dispatch_sending(store_ids: list[int] | None = None) -> int:
-    """Enqueue a send job for every store with due rows (at most one waiting job per store)."""
+    """Enqueue a send job for every store with due rows (at most one waiting job per store).
+
+    Returns how many were enqueued. Redis not answering is no error here: the rows are safe in
+    the database and the reconciler enqueues them once Redis is back.
+    """
     from shopmail.services import outbox, sending
 
     kinds = sending.sendable_kinds()
@@ -62,8 +69,14 @@ def dispatch_sending(store_ids: list[int] | None = None) -> int:
     due = outbox.stores_with_due_work(kinds, current_app.config["SHOPMAIL_CLAIM_LEASE"])
     if store_ids is not None:
         due = [store_id for store_id in due if store_id in store_ids]
-    for store_id in due:
-        enqueue("shopmail.jobs.send_store", store_id, queue="mail", job_id=f"send-store-{store_id}")
+    try:
+        for store_id in due:
+            enqueue(
+                "shopmail.jobs.send_store", store_id, queue="mail", job_id=f"send-store-{store_id}"
+            )
+    except RedisError as exc:
+        log.warning("Redis did not take the send jobs (%s); the reconciler will", exc)
+        return 0
     return len(due)
 
 

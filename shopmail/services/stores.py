@@ -6,13 +6,11 @@ writes nothing when one refuses.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from dataclasses import dataclass, fields
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from redis.exceptions import RedisError
 
 from shopmail import crypto
 from shopmail.extensions import db
@@ -195,9 +193,7 @@ def set_mail_server(running: bool, actor: User) -> bool:
 def _dispatch(store_ids: list[int] | None = None) -> None:
     from shopmail import queue
 
-    # The database holds the work; the periodic reconciler enqueues it once Redis answers.
-    with contextlib.suppress(RedisError):
-        queue.dispatch_sending(store_ids)
+    queue.dispatch_sending(store_ids)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from redis.exceptions import RedisError
 
 from shopmail import queue
 from shopmail.extensions import db, htmx
@@ -148,12 +147,7 @@ def send(mailing_id: int):
         flash(error.message, "error")
         return redirect(url_for(".confirm", mailing_id=mailing.id))
     db.session.commit()
-    try:
-        queue.dispatch_sending()
-    except RedisError:  # the rows are safe in the outbox; the reconciler dispatches them
-        flash(
-            _l("The mails are queued; sending starts when the job queue answers again."), "warning"
-        )
+    queue.dispatch_sending()
     return redirect(url_for(".done", mailing_id=mailing.id))
 
 

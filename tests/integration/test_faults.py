@@ -151,3 +151,20 @@ def test_two_workers_at_once_send_each_mail_once(app, mail_store, smtp_server):
     assert len(counts) == 3 * sending.BATCH and set(counts.values()) == {1}
     assert states() == {"sent": 3 * sending.BATCH}
     assert len({m.connection for m in smtp_server.messages}) >= 2  # both really sent
+
+
+def test_redis_down_when_mail_is_queued_loses_nothing(app, mail_store, smtp_server, tmp_path):
+    queue_mail(mail_store, n=2)
+    app.extensions.pop("shopmail_redis", None)
+    real_url = app.config["REDIS_URL"]
+    app.config["REDIS_URL"] = f"unix://{tmp_path}/no-redis.sock"
+    try:
+        assert queue.dispatch_sending() == 0  # no error for the user: the rows are safe
+    finally:
+        app.config["REDIS_URL"] = real_url
+        app.extensions.pop("shopmail_redis", None)
+    assert states() == {"queued": 2}
+    assert queue.reconcile()["dispatched"] == 1  # Redis is back: the reconciler sends them
+    run_worker_process = start_worker(app)
+    assert run_worker_process.wait(60) == 0
+    assert len(smtp_server.wait_for(2)) == 2 and states() == {"sent": 2}
