@@ -67,6 +67,7 @@ def members(n: int, start: int = 0, chunk: int = 20_000) -> None:
         ]
         db.session.execute(insert(Member), rows)
         db.session.commit()
+    analyze()
 
 
 def members_sql(n: int) -> None:
@@ -89,8 +90,8 @@ def members_sql(n: int) -> None:
         ),
         {"n": n},
     )
-    db.session.execute(text("ANALYZE members"))
     db.session.commit()
+    analyze()
 
 
 def orders(store: Store, n: int, chunk: int = 10_000) -> None:
@@ -149,4 +150,12 @@ def orders(store: Store, n: int, chunk: int = 10_000) -> None:
             )
         ]
         db.session.execute(insert(OrderLine), line_rows)
+        db.session.commit()
+    analyze()
+
+
+def analyze() -> None:
+    """Fresh statistics after a bulk load, as autovacuum would gather them in production."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("ANALYZE"))
         db.session.commit()

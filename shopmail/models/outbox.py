@@ -33,6 +33,8 @@ class Message(db.Model):
         Index("ix_messages_state_next", "state", "next_attempt_at"),
         Index("ix_messages_store_kind_state", "store_id", "kind", "state"),
         Index("ix_messages_broadcast_state", "broadcast_id", "state"),
+        # "Has this order a mail of this kind yet?" — creation asks it for every order.
+        Index("ix_messages_order_kind", "order_id", "kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -41,7 +43,7 @@ class Message(db.Model):
     kind: Mapped[str] = mapped_column(String(30))
     state: Mapped[str] = mapped_column(String(12), default="queued")
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
-    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     record_type: Mapped[str] = mapped_column(String(20), default="")
     record_id: Mapped[int | None] = mapped_column(Integer)
     mailing_id: Mapped[int | None] = mapped_column(ForeignKey("record_mailings.id"), index=True)
