@@ -4,15 +4,29 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, String, Text
+from sqlalchemy import Boolean, Date, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopmail.extensions import db
 from shopmail.models.types import UTCDateTime, utcnow
 
+SEARCHED = ("company", "contact_name", "email", "number")
+
 
 class Member(db.Model):
     __tablename__ = "members"
+    # Free-text search is `ILIKE '%…%'` on these columns: PostgreSQL answers it from trigram
+    # indexes (pg_trgm) instead of reading every member. SQLite has none; it has no such need.
+    __table_args__ = tuple(
+        Index(
+            f"ix_members_{column}_trgm",
+            column,
+            postgresql_using="gin",
+            postgresql_ops={column: "gin_trgm_ops"},
+            info={"postgresql_only": True},
+        )
+        for column in SEARCHED
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
