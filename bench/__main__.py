@@ -1,6 +1,7 @@
 """`make bench`: every measurement in one bounded run, each as a ratio to the SMTP ceiling.
 
-Set BENCH_QUICK=1 for a smaller run (a tenth of the sizes) while working on the code.
+Set BENCH_QUICK=1 for a smaller run (a tenth of the sizes) while working on the code; name
+steps to run only those: `python -m bench filters memory` (ceiling is always measured).
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def line(label: str, value: str, ratio: float | None = None) -> None:
     print(f"  {label:<52} {value:>14}{suffix}", flush=True)
 
 
-def main() -> int:
+def main(steps: list[str]) -> int:
+    wanted = set(steps) or {"broadcast", "creation", "filters", "memory"}
     started = time.perf_counter()
     size = message_size()
     print(f"shopmail bench ({'quick' if QUICK else 'full'}), message size {size} bytes\n")
@@ -59,23 +61,31 @@ def main() -> int:
     top = max(ceilings.values())
     line("ceiling (best)", f"{top:,.0f} msg/s")
 
-    print(f"\n2. broadcast end to end, {MEMBERS} members")
-    for database in ("sqlite", "postgresql"):
-        for workers in (1, 2):
-            run = broadcast.run(database, workers, MEMBERS)
-            line(f"{database}, {workers} worker(s)", f"{run.rate:,.0f} msg/s", run.rate / top)
+    if "broadcast" in wanted:
+        print(f"\n2. broadcast end to end, {MEMBERS} members")
+        for database in ("sqlite", "postgresql"):
+            for workers in (1, 2):
+                run = broadcast.run(database, workers, MEMBERS)
+                line(f"{database}, {workers} worker(s)", f"{run.rate:,.0f} msg/s", run.rate / top)
+    if "creation" in wanted:
+        print(f"\n3. automatic mail creation, {ORDERS} orders")
+        for database in ("sqlite", "postgresql"):
+            rate, again, rows = creation.run(database, ORDERS)
+            line(f"{database}: first run ({rows} confirmations)", f"{rate:,.0f} orders/s")
+            line(f"{database}: second run (creates nothing)", f"{again * 1000:,.0f} ms")
+    if "filters" in wanted:
+        print(
+            f"\n4. member list filter + count, {FILTER_MEMBERS} members (PostgreSQL), 100 requests"
+        )
+        for key, ms in filters.run(FILTER_MEMBERS).items():
+            line(key, f"{ms:,.1f} ms")
+    if "memory" in wanted:
+        memory(top)
+    print(f"\nbench finished in {time.perf_counter() - started:,.0f} s")
+    return 0
 
-    print(f"\n3. automatic mail creation, {ORDERS} orders")
-    for database in ("sqlite", "postgresql"):
-        rate, again, rows = creation.run(database, ORDERS)
-        line(f"{database}: first run ({rows} confirmations)", f"{rate:,.0f} orders/s")
-        line(f"{database}: second run (creates nothing)", f"{again * 1000:,.0f} ms")
 
-    print(f"\n4. member list filter + count, {FILTER_MEMBERS} members (PostgreSQL), 100 requests")
-    timing = filters.run(FILTER_MEMBERS)
-    for key, ms in timing.items():
-        line(key, f"{ms:,.1f} ms")
-
+def memory(top: float) -> None:
     print("\n5. peak worker memory (SQLite, 1 worker)")
     small = broadcast.run("sqlite", 1, MEMBERS)
     big = broadcast.run("sqlite", 1, BIG_MEMBERS)
@@ -86,9 +96,7 @@ def main() -> int:
         big.rate / top,
     )
     line("growth", f"{(big.peak_rss / small.peak_rss - 1) * 100:+.1f} %")
-    print(f"\nbench finished in {time.perf_counter() - started:,.0f} s")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))
