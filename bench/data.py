@@ -155,7 +155,9 @@ def orders(store: Store, n: int, chunk: int = 10_000) -> None:
 
 
 def analyze() -> None:
-    """Fresh statistics after a bulk load, as autovacuum would gather them in production."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("ANALYZE"))
-        db.session.commit()
+    """Statistics and visibility map after a bulk load, as autovacuum keeps them in production
+    (it is off on this machine's PostgreSQL)."""
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
