@@ -5,7 +5,7 @@ from shopmail.models.broadcasts import Broadcast, QuotaMonth, RecordMailing
 from shopmail.models.commerce import Order, OrderLine, Quote, QuoteLine, Shipment
 from shopmail.models.members import Member
 from shopmail.models.outbox import Message
-from shopmail.models.stores import DeskSettings, KindSetting, Store, StoreKindSetting
+from shopmail.models.stores import DeskSettings, KindSetting, Store
 from shopmail.models.templates import BroadcastTemplate, OrderMailTemplate, RecordMailTemplate
 from shopmail.models.users import ApiToken, User
 
@@ -28,6 +28,5 @@ __all__ = [
     "RecordMailing",
     "Shipment",
     "Store",
-    "StoreKindSetting",
     "User",
 ]

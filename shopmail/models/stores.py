@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopmail.extensions import db
@@ -87,15 +87,3 @@ class KindSetting(db.Model):
     in_use: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     backfill_done: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-class StoreKindSetting(db.Model):
-    """A store may switch a kind off for itself (e.g. no follow-up on one channel)."""
-
-    __tablename__ = "store_kind_settings"
-    __table_args__ = (UniqueConstraint("store_id", "kind"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(30))
-    in_use: Mapped[bool] = mapped_column(Boolean, default=True)

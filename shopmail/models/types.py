@@ -35,3 +35,13 @@ class UTCDateTime(TypeDecorator):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def schema_filter(dialect: str):
+    """Alembic's include_object for one dialect: PostgreSQL-only indexes (info
+    {"postgresql_only": True}) exist in the models but not in a SQLite schema."""
+
+    def include(obj, name, kind, reflected, compare_to) -> bool:
+        return dialect == "postgresql" or not getattr(obj, "info", {}).get("postgresql_only")
+
+    return include
