@@ -20,6 +20,7 @@ __all__ = [
     "Address",
     "AddressError",
     "contains_rakuten_mask",
+    "device_of",
     "is_mobile",
     "is_rakuten_mask",
     "on_domain",
@@ -200,6 +201,17 @@ def is_mobile(
 ) -> bool:
     """True for carrier (mobile) addresses, which get the mobile template and signature."""
     return on_domain_name(_domain_of(addr), tuple(mobile_domains))
+
+
+def device_of(addr: str | Address) -> str:
+    """ "mobile" or "pc": which template and signature a recipient gets (SPEC §2)."""
+    return _device_of_domain(_domain_of(addr).lower()) if str(addr).strip() else "pc"
+
+
+@functools.lru_cache(maxsize=4096)
+def _device_of_domain(domain: str) -> str:
+    # Cached: creation and broadcasts ask for every recipient; a few hundred domains cover all.
+    return "mobile" if on_domain_name(domain, DEFAULT_MOBILE_DOMAINS) else "pc"
 
 
 def is_rakuten_mask(addr: str | Address) -> bool:

@@ -21,6 +21,7 @@ from types import SimpleNamespace
 from sqlalchemy import ARRAY, Integer, any_, bindparam, exists, func, select
 
 from shopmail.extensions import db
+from shopmail.mail.addresses import device_of
 from shopmail.models import DeskSettings, KindSetting, Message, Order, OrderLine, Shipment, Store
 from shopmail.models.stores import KINDS
 from shopmail.models.types import utcnow
@@ -198,7 +199,7 @@ def _with_lines_and_shipments(page) -> list[SimpleNamespace]:
 
 
 def _row(kind, store, order, resolver, fixed, bank, report) -> dict | None:
-    device = templates.device_for(order.buyer_email)
+    device = device_of(order.buyer_email)
     shipment = None
     if kind == "order_confirmation":
         variant = templates.stage_for(order.purchase_count, store.repeat_from_count)

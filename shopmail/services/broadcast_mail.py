@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from shopmail.extensions import db
 from shopmail.mail import tags
-from shopmail.mail.addresses import AddressError, is_mobile, parse_address
+from shopmail.mail.addresses import AddressError, parse_address
 from shopmail.mail.compose import Mail
 from shopmail.mail.html import MjmlError, html_to_text, mjml_to_html, sanitize_html
 from shopmail.mail.transport import Outcome, Result
@@ -52,10 +52,6 @@ def prepare(broadcast: Broadcast) -> Prepared:
     html = broadcast.html if broadcast.format != "text" else None
     text = html_to_text(html) if html else broadcast.body
     return Prepared(broadcast.subject, text, html, broadcast.insert_signature)
-
-
-def device_of(addr: str) -> str:
-    return "mobile" if addr and is_mobile(addr) else "pc"
 
 
 def render_copy(prepared: Prepared, member: Member, store: Store, device: str, url: str) -> Copy:

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, select, update
 
 from shopmail import queue
 from shopmail.extensions import db
+from shopmail.mail.addresses import device_of
 from shopmail.models import Broadcast, BroadcastTemplate, DeskSettings, Member, Store, User
 from shopmail.models.types import utcnow
 from shopmail.services import audit, broadcast_mail, members, outbox, quota
@@ -151,7 +152,7 @@ def preview(broadcast: Broadcast) -> tuple[Member, broadcast_mail.Copy]:
         broadcast_mail.prepare(broadcast),
         member,
         store,
-        broadcast_mail.device_of(member.email),
+        device_of(member.email),
         broadcast_mail.sample_url(),
     )
     return member, copy
@@ -232,7 +233,7 @@ def _queue_rows(broadcast: Broadcast) -> tuple[int, Member | None]:
                     member_id=m.id,
                     to_addr=m.email,
                     to_name=m.contact_name,
-                    device=broadcast_mail.device_of(m.email),
+                    device=device_of(m.email),
                     subject=broadcast.subject,
                     body="",
                 )

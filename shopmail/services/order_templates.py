@@ -9,7 +9,6 @@ A store row exists only while the store overrides the default (`scope` "store:<i
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -17,7 +16,6 @@ from sqlalchemy import select, union
 
 from shopmail.extensions import db
 from shopmail.mail import tags
-from shopmail.mail.addresses import is_mobile
 from shopmail.models import DeskSettings, Order, OrderMailTemplate, Shipment, Store
 from shopmail.models.stores import KINDS
 from shopmail.services import audit, merge
@@ -31,16 +29,6 @@ TAG_CONTEXT = "order"
 
 def scope_of(store_id: int | None) -> str:
     return DEFAULT_SCOPE if store_id is None else f"store:{store_id}"
-
-
-def device_for(addr: str) -> str:
-    return _device_of_domain(addr.strip().rpartition("@")[2].lower())
-
-
-@functools.lru_cache(maxsize=4096)
-def _device_of_domain(domain: str) -> str:
-    # Cached: creation asks for every order, and a few hundred domains cover them all.
-    return "mobile" if is_mobile(f"x@{domain}") else "pc"
 
 
 def stage_for(purchase_count: int, repeat_from_count: int) -> str:

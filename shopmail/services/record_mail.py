@@ -18,7 +18,7 @@ from sqlalchemy import func, select, update
 
 from shopmail.extensions import db
 from shopmail.mail import tags
-from shopmail.mail.addresses import AddressError, is_mobile, parse_address
+from shopmail.mail.addresses import AddressError, device_of, parse_address
 from shopmail.models import (
     DeskSettings,
     Message,
@@ -158,7 +158,7 @@ def recipient_of(record_type: str, record: Order | Shipment | Quote) -> Recipien
         recipient.address_error = error
         return recipient
     recipient.to_addr = address.addr
-    recipient.device = "mobile" if is_mobile(address) else "pc"
+    recipient.device = device_of(address)
     return recipient
 
 

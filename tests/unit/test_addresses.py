@@ -6,6 +6,7 @@ from shopmail.mail.addresses import (
     Address,
     AddressError,
     contains_rakuten_mask,
+    device_of,
     is_mobile,
     is_rakuten_mask,
     on_domain,
@@ -181,3 +182,20 @@ def test_the_fast_path_agrees_with_email_validator(text):
     except AddressError:
         got = None
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("addr", "device"),
+    [
+        ("taro@docomo.ne.jp", "mobile"),
+        ("taro@EZWEB.ne.jp", "mobile"),
+        ("taro@sub.softbank.ne.jp", "mobile"),
+        ("taro@notdocomo.ne.jp", "pc"),
+        ("taro@example.jp", "pc"),
+        ("", "pc"),
+    ],
+)
+def test_device_of_picks_the_mobile_template_by_carrier_domain(addr, device):
+    assert device_of(addr) == device
+    if addr:
+        assert device_of(parse_address(addr)) == device

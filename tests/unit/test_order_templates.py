@@ -6,12 +6,12 @@ from types import SimpleNamespace
 
 import pytest
 
+from shopmail.mail.addresses import device_of
 from shopmail.services.default_templates import DEFAULT_CARRIERS, shipped_templates
 from shopmail.services.order_templates import (
     Compiled,
     Resolver,
     compile_text,
-    device_for,
     stage_for,
 )
 
@@ -78,7 +78,7 @@ def test_no_template_at_all_is_none_not_a_guess():
     ],
 )
 def test_the_recipient_domain_decides_pc_or_mobile(addr, device):
-    assert device_for(addr) == device
+    assert device_of(addr) == device
 
 
 def test_stage_two_from_the_stores_repeat_count_on():
