@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from shopmail import crypto
+from shopmail import crypto, queue
 from shopmail.extensions import db
 from shopmail.mail.addresses import parse_address, parse_address_list
 from shopmail.mail.transport import Outcome, Result
@@ -155,7 +155,7 @@ def save_store(
     audit.record(actor, "store.created" if created else "store.updated", store, fields=changed)
     db.session.commit()
     if resumed:
-        _dispatch([store.id])
+        queue.dispatch_sending([store.id])
     return store
 
 
@@ -186,14 +186,8 @@ def set_mail_server(running: bool, actor: User) -> bool:
     audit.record(actor, action, settings)
     db.session.commit()
     if running:
-        _dispatch()
+        queue.dispatch_sending()
     return True
-
-
-def _dispatch(store_ids: list[int] | None = None) -> None:
-    from shopmail import queue
-
-    queue.dispatch_sending(store_ids)
 
 
 @dataclass(frozen=True)
