@@ -30,12 +30,12 @@ from shopmail.models import (
     Store,
     User,
 )
+from shopmail.models.outbox import OPEN_STATES
 from shopmail.models.types import utcnow
 from shopmail.services import audit, merge, outbox
 from shopmail.services.record_block import record_block, record_values
 
 MODELS = {"order": Order, "shipment": Shipment, "quote": Quote}
-PENDING_STATES = ("held", "queued", "sending", "retrying")
 FAILED_STATES = ("failed", "unknown")
 MAX_RECORDS = 1000
 
@@ -277,7 +277,7 @@ class Progress:
 def progress(mailing: RecordMailing) -> Progress:
     """Counts of the mailing's rows; a mailing with nothing pending becomes "done"."""
     counts = outbox.count_by_state(mailing_id=mailing.id)
-    pending = sum(counts.get(state, 0) for state in PENDING_STATES)
+    pending = sum(counts.get(state, 0) for state in OPEN_STATES)  # record rows are never held
     failures = db.session.scalars(
         select(Message)
         .where(Message.mailing_id == mailing.id, Message.state.in_(FAILED_STATES))
