@@ -11,7 +11,7 @@ import argparse
 import multiprocessing
 
 from shopmail import create_app
-from shopmail.queue import make_worker, redis_connection
+from shopmail.core.dispatch import make_worker, redis_connection
 
 
 def run_cron() -> None:

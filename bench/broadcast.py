@@ -6,8 +6,8 @@ import time
 from dataclasses import dataclass
 
 from bench import data, rig
+from shopmail.broadcasts import drafts as broadcasts
 from shopmail.extensions import db
-from shopmail.services import broadcasts
 
 BODY = (
     "[COMPANY]\n[MEMBER_NAME] 様\n\nいつもさくら卸をご利用いただきありがとうございます。\n"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 from bench import data, rig
+from shopmail.automatic import creation as automatic
+from shopmail.automatic import operations
 from shopmail.extensions import db
 from shopmail.models import Message
-from shopmail.services import automatic, operations
 
 
 def run(database: str, orders: int) -> tuple[float, float, int]:

@@ -10,7 +10,7 @@ from sqlalchemy import insert, text
 from shopmail.extensions import db
 from shopmail.models import DeskSettings, Member, Order, OrderLine, Store
 from shopmail.models.types import utcnow
-from shopmail.services.users import create_user
+from shopmail.people.users import create_user
 
 INDUSTRIES = ["雑貨", "食品", "アパレル", "インテリア", "ギフト"]
 GROUPS = ["一般", "ゴールド", "プラチナ", "新規"]

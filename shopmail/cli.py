@@ -14,7 +14,7 @@ def register(app: Flask) -> None:
     @app.cli.command("demo-data")
     def demo_data() -> None:
         """Fill the desk with realistic Japanese stores, orders, quotes and members."""
-        from shopmail.services import demo
+        from shopmail import demo
 
         created = demo.load()
         db.session.commit()
@@ -30,7 +30,7 @@ def register(app: Flask) -> None:
     @click.option("--language", type=click.Choice(["ja", "en"]), default="ja")
     def create_user(email: str, role: str, name: str, language: str) -> None:
         """Create a user; the password is prompted for, or read from stdin."""
-        from shopmail.services.users import UserError, create_user
+        from shopmail.people.users import UserError, create_user
 
         if sys.stdin.isatty():
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -47,7 +47,7 @@ def register(app: Flask) -> None:
     @click.argument("name")
     def create_api_token(name: str) -> None:
         """Create an API token; its secret is printed once and stored only as a hash."""
-        from shopmail.services.tokens import TokenError, create_token
+        from shopmail.data_in.tokens import TokenError, create_token
 
         try:
             _, secret = create_token(name, actor="cli")
@@ -60,8 +60,8 @@ def register(app: Flask) -> None:
     @app.cli.command("create-mails")
     def create_mails() -> None:
         """Create the automatic mails now (order confirmation, shipping notice, follow-up)."""
-        from shopmail import queue
-        from shopmail.services import automatic
+        from shopmail.automatic import creation as automatic
+        from shopmail.core import dispatch as queue
 
         report = automatic.create_mails("cli")
         if report.queued:

@@ -75,8 +75,8 @@ def _interrupt(signum, frame) -> None:
 
 
 def _first_start() -> None:
-    from shopmail.services import demo
-    from shopmail.services.users import create_user
+    from shopmail import demo
+    from shopmail.people.users import create_user
 
     created = demo.load()
     if created:

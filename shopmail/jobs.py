@@ -7,15 +7,27 @@ from __future__ import annotations
 
 from rq.cron import CronScheduler
 
-from shopmail import queue
-from shopmail.services import automatic, broadcasts, sending  # noqa: F401 (broadcasts registers its send-time builder)
+from shopmail.automatic import creation as automatic
+from shopmail.broadcasts import rendering
+from shopmail.core import dispatch as queue
+from shopmail.core import sending
+from shopmail.models.stores import KINDS as AUTOMATIC_KINDS
 
 CREATION_TIMEOUT = 3600
+# How each kind of mail is rendered when it goes out: automatic, record and test mails were
+# rendered when their rows were made; broadcasts render each member's copy now.
+RENDERERS: dict[str, sending.Renderer] = {
+    **dict.fromkeys(AUTOMATIC_KINDS, sending.stored_mails),
+    "record": sending.stored_mails,
+    "admin_copy": sending.stored_mails,
+    "test": sending.stored_mails,
+    "broadcast": rendering.build_broadcast_mails,
+}
 
 
 def send_store(store_id: int) -> dict[str, int]:
     """Send a batch of one store's due mail, then hand the rest to the next job."""
-    counts = sending.send_store(store_id)
+    counts = sending.send_store(store_id, RENDERERS)
     if counts:
         queue.dispatch_sending([store_id])
     return counts

@@ -105,7 +105,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def make_user(app):
-    from shopmail.services.users import create_user
+    from shopmail.people.users import create_user
 
     def make(email: str = "staff@example.com", role: str = "staff", **kwargs):
         user = create_user(email, PASSWORD, role=role, **kwargs)
@@ -191,6 +191,6 @@ def mail_store(smtp_server):
 
 def run_worker(app) -> None:
     """Work the queues until they are empty (RQ burst mode), as a separate worker would."""
-    from shopmail.queue import make_worker
+    from shopmail.core.dispatch import make_worker
 
     make_worker(app).work(burst=True, logging_level="WARNING")

@@ -8,9 +8,9 @@ import threading
 from playwright.sync_api import expect
 from rq.timeouts import TimerDeathPenalty
 
+from shopmail.core.dispatch import make_worker
 from shopmail.extensions import db
 from shopmail.models import Member
-from shopmail.queue import make_worker
 from tests.conftest import PASSWORD
 
 

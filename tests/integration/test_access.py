@@ -7,7 +7,7 @@ import re
 import pytest
 from flask import Flask, url_for
 
-from shopmail.views import requires_admin
+from shopmail.web import requires_admin
 
 # The value each converter gets; anything else gets "x".
 SAMPLE_VALUES = {"int": 1, "float": 1.0, "uuid": "00000000-0000-0000-0000-000000000001"}

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from shopmail.data_in.tokens import create_token, revoke_token
 from shopmail.extensions import db, limiter
 from shopmail.models import AuditEntry, Member, Message, Order, Quote, Shipment, Store
-from shopmail.services.tokens import create_token, revoke_token
 
 
 @pytest.fixture

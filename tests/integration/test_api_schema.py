@@ -13,10 +13,10 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from shopmail.api.openapi import DOCUMENT
+from shopmail.data_in.openapi import DOCUMENT
+from shopmail.data_in.tokens import create_token
 from shopmail.extensions import db, limiter
 from shopmail.models import Store
-from shopmail.services.tokens import create_token
 
 # The document as served; loaded at import because parametrize needs it to collect tests
 # (a test below checks that /api/v1/openapi.json serves exactly this).

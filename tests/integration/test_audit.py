@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from shopmail.core import audit
 from shopmail.extensions import db
 from shopmail.models import AuditEntry, Store
-from shopmail.services import audit
 
 
 def add_entry(action: str, at: datetime, actor=None, obj=None, **details) -> AuditEntry:

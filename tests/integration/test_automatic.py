@@ -7,11 +7,12 @@ import re
 import threading
 from datetime import timedelta
 
-from shopmail import queue
+from shopmail.automatic import creation as automatic
+from shopmail.automatic import operations
+from shopmail.core import dispatch as queue
 from shopmail.extensions import db
 from shopmail.models import AuditEntry, DeskSettings, Message, Order, OrderLine, Shipment, Store
 from shopmail.models.types import utcnow
-from shopmail.services import automatic, operations
 from tests.conftest import csrf_token, run_worker
 
 
@@ -225,8 +226,8 @@ def test_follow_up_waits_for_the_stores_delay_and_never_goes_to_amazon(app, smtp
 def test_a_carrier_without_any_template_is_reported_not_skipped_in_silence(
     app, admin_client, smtp_server
 ):
+    from shopmail.automatic import templates as order_templates
     from shopmail.models import OrderMailTemplate
-    from shopmail.services import order_templates
 
     store = make_store(smtp_server, "own", "own")
     make_order(store, "S-1", "s1@example.jp", carrier="西濃運輸", shipped=0.5)

@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from shopmail.broadcasts import quota
+from shopmail.core import outbox
 from shopmail.extensions import db
 from shopmail.models import (
     AuditEntry,
@@ -20,7 +22,6 @@ from shopmail.models import (
     Message,
     QuotaMonth,
 )
-from shopmail.services import outbox, quota
 from tests.conftest import csrf_token, run_worker
 
 REFUSED = ("m7@example.jp", "m150@example.jp")
@@ -232,7 +233,7 @@ def test_sending_more_than_the_quota_left_is_refused_and_changes_nothing(
 
 
 def test_two_starts_cannot_overrun_the_quota(app, staff, mail_store):
-    from shopmail.services import broadcasts
+    from shopmail.broadcasts import drafts as broadcasts
 
     settings(quota_limit=30)
     add_members(20)
@@ -409,7 +410,7 @@ def test_admin_sets_the_monthly_limit_and_admin_copy_address(admin_client):
 
 
 def test_unsubscribe_page_and_bad_tokens(app, staff, mail_store):
-    from shopmail.services.unsubscribe import make_token
+    from shopmail.broadcasts.unsubscribe import make_token
 
     [member] = add_members(1)
     client = app.test_client()

@@ -7,12 +7,13 @@ import io
 from datetime import timedelta
 
 from shopmail import jobs
+from shopmail.automatic import creation as automatic
+from shopmail.automatic import operations
+from shopmail.core.i18n import TOKYO
+from shopmail.data_in.tokens import create_token
 from shopmail.extensions import db
-from shopmail.i18n import TOKYO
 from shopmail.models import DeskSettings
 from shopmail.models.types import utcnow
-from shopmail.services import automatic, operations
-from shopmail.services.tokens import create_token
 from tests.conftest import csrf_token, run_worker
 
 

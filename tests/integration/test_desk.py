@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from shopmail import demo
+from shopmail.core import sending
 from shopmail.extensions import db
 from shopmail.mail.transport import Outcome, SmtpSession
 from shopmail.models import Store
-from shopmail.services import demo, sending
-from shopmail.services.store_rules import validate_relay, validate_sender
+from shopmail.stores.rules import validate_relay, validate_sender
 
 
 def test_the_development_relay_keeps_mail_in_a_maildir_and_accepts_rakuten_auth(tmp_path: Path):

@@ -12,10 +12,10 @@ import subprocess
 import threading
 import time
 
-from shopmail import queue
+from shopmail.core import dispatch as queue
+from shopmail.core import outbox, sending
 from shopmail.extensions import db
 from shopmail.models import Message
-from shopmail.services import outbox, sending
 from tests.integration.test_outbox import queue_mail, states
 from tests.support.workers import start_worker
 
@@ -33,8 +33,8 @@ def wait_until(predicate, timeout: float = 30, step: float = 0.05) -> None:
 
 def start_broadcast(store, admin, n: int) -> int:
     """A broadcast to `n` members, started as staff start one (rows + quota in one go)."""
+    from shopmail.broadcasts import drafts as broadcasts
     from shopmail.models import DeskSettings, Member
-    from shopmail.services import broadcasts
 
     DeskSettings.get().monthly_quota = 100_000
     db.session.add_all(

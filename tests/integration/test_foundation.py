@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from shopmail import create_app
+from shopmail import create_app, demo
 from shopmail.extensions import db, limiter
 from shopmail.models import Member, Order, Quote, Shipment, Store
-from shopmail.services import demo
 from tests.conftest import PASSWORD, csrf_token, log_in
 
 

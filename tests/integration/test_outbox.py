@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shopmail import queue
+from shopmail.core import dispatch as queue
+from shopmail.core import outbox, sending
 from shopmail.extensions import db
+from shopmail.jobs import RENDERERS
 from shopmail.models import DeskSettings, Message
 from shopmail.models.types import utcnow
-from shopmail.services import outbox, sending
 from tests.conftest import run_worker
 
 
@@ -109,7 +110,7 @@ def test_nothing_leaves_while_the_mail_server_is_stopped(app, mail_store, smtp_s
     db.session.commit()
     queue_mail(mail_store)
     assert queue.dispatch_sending() == 0
-    assert sending.send_store(mail_store.id) == {}
+    assert sending.send_store(mail_store.id, RENDERERS) == {}
     assert states() == {"queued": 1} and smtp_server.messages == []
 
 
@@ -125,7 +126,7 @@ def test_automatic_kinds_wait_while_auto_sending_is_off(app, mail_store, smtp_se
 
 
 def test_refused_credentials_pause_the_store_without_burning_retries(app, mail_store, smtp_server):
-    from shopmail import crypto
+    from shopmail.core import crypto
 
     smtp_server.handler.auth_required = True
     smtp_server.handler.credentials = ("shop", "right-password")

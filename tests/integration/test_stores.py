@@ -8,10 +8,10 @@ from dataclasses import asdict
 
 import pytest
 
-from shopmail import crypto
+from shopmail.core import crypto
 from shopmail.extensions import db
 from shopmail.models import AuditEntry, DeskSettings, Store
-from shopmail.services.stores import StoreInput
+from shopmail.stores.settings import StoreInput
 from tests.conftest import csrf_token
 
 PASSWORD = "R4kuten-Relay-Secret-0042"

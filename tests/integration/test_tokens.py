@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from shopmail.data_in.tokens import digest
 from shopmail.extensions import db
 from shopmail.models import ApiToken, AuditEntry
-from shopmail.services.tokens import digest
 from tests.conftest import csrf_token
 
 
@@ -28,7 +28,7 @@ def test_admin_creates_a_token_that_is_shown_once_and_stored_hashed(app, admin_c
 
 
 def test_admin_revokes_a_token(app, admin_client):
-    from shopmail.services.tokens import create_token
+    from shopmail.data_in.tokens import create_token
 
     row, secret = create_token("old system", actor="test")
     db.session.commit()

@@ -5,7 +5,7 @@ import itertools
 import re
 from pathlib import Path
 
-from shopmail.views.audit import ACTION_LABELS
+from shopmail.people.audit_views import ACTION_LABELS
 
 ACTION = re.compile(r"[a-z_]+(\.[a-z_]+)+")
 ROOT = Path(__file__).resolve().parents[2]

@@ -2,7 +2,7 @@
 
 from datetime import UTC, date, datetime
 
-from shopmail.i18n import tokyo, tokyo_date
+from shopmail.core.i18n import tokyo, tokyo_date
 
 
 def test_utc_time_is_shown_as_tokyo_wall_time():

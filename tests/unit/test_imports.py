@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from shopmail import create_app
-from shopmail.services import record_fields as f
-from shopmail.services.import_columns import guess_mapping
-from shopmail.services.imports import ImportProblem, decode
+from shopmail.data_in import fields as f
+from shopmail.data_in.import_columns import guess_mapping
+from shopmail.data_in.imports import ImportProblem, decode
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
+from shopmail.core.member_filter import member_query, parse_filter
 from shopmail.extensions import db
 from shopmail.models import Member
-from shopmail.services.members import member_query, parse_filter
 
 pytestmark = pytest.mark.usefixtures("clean_state")
 

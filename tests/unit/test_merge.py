@@ -2,9 +2,9 @@
 
 from datetime import UTC, date, datetime
 
+from shopmail.core.merge import format_items, member_values, order_values, store_values
 from shopmail.mail.tags import render
 from shopmail.models import Member, Order, OrderLine, Shipment, Store
-from shopmail.services.merge import format_items, member_values, order_values, store_values
 
 
 def an_order(**kw) -> Order:

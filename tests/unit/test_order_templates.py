@@ -6,14 +6,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from shopmail.automatic.default_templates import DEFAULT_CARRIERS, shipped_templates
+from shopmail.automatic.templates import Compiled, Resolver, compile_text, stage_for
 from shopmail.mail.addresses import device_of
-from shopmail.services.default_templates import DEFAULT_CARRIERS, shipped_templates
-from shopmail.services.order_templates import (
-    Compiled,
-    Resolver,
-    compile_text,
-    stage_for,
-)
 
 
 def tpl(scope, kind, device="pc", variant="", subject="", body=""):

@@ -16,8 +16,8 @@ from shopmail.models import (
     Shipment,
     Store,
 )
-from shopmail.services.record_block import record_block
-from shopmail.services.record_mail import UnknownTags, check_tags, recipient_of, render_mail
+from shopmail.record_mails.block import record_block
+from shopmail.record_mails.drafts import UnknownTags, check_tags, recipient_of, render_mail
 
 STORE = Store(
     id=1,

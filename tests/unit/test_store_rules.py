@@ -6,11 +6,11 @@ import pytest
 from flask import Flask
 from flask_babel import Babel, force_locale
 
-from shopmail import crypto
-from shopmail.i18n import compile_catalogs
+from shopmail.core import crypto
+from shopmail.core.i18n import compile_catalogs
 from shopmail.mail.transport import Outcome, Result
 from shopmail.models import Store
-from shopmail.services.stores import (
+from shopmail.stores.settings import (
     StoreInput,
     changed_fields,
     check_store,

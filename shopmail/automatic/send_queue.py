@@ -1,0 +1,151 @@
+"""The send queue and the history: listing rows, deleting, releasing, sending again, and
+showing a row as the exact mail that goes (or went) out.
+
+Broadcast copies are followed on the broadcast's own page, so the queue and the history
+show every other kind: automatic mails, record mails and test mails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email import policy
+from email.parser import BytesParser
+
+from sqlalchemy import func, select, update
+
+from shopmail.core import audit, outbox, sending
+from shopmail.extensions import db
+from shopmail.mail.compose import compose
+from shopmail.models import Message, Store
+from shopmail.models.outbox import MESSAGE_KINDS
+
+KINDS = tuple(k for k in MESSAGE_KINDS if k not in ("broadcast", "admin_copy"))
+QUEUE_STATES = ("held", "queued", "retrying", "sending", "unknown")
+DELETABLE = ("held", "queued", "retrying", "unknown")
+HISTORY_STATES = ("sent", "retrying", "failed", "unknown")
+HISTORY_LIMIT = 1000
+PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What the queue and history pages show: one store or all, one kind or all."""
+
+    store_id: int | None = None
+    kind: str | None = None
+
+    @classmethod
+    def parse(cls, store: str | None, kind: str | None) -> Filter:
+        store_id = int(store) if store and store.isdigit() else None
+        return cls(store_id, kind if kind in KINDS else None)
+
+    def apply(self, query):
+        query = query.where(Message.kind.in_(KINDS))
+        if self.store_id is not None:
+            query = query.where(Message.store_id == self.store_id)
+        if self.kind is not None:
+            query = query.where(Message.kind == self.kind)
+        return query
+
+
+def stores() -> list[Store]:
+    return list(db.session.scalars(select(Store).order_by(Store.id)))
+
+
+def queue_page(wanted: Filter, page: int = 1):
+    query = wanted.apply(select(Message).where(Message.state.in_(QUEUE_STATES)))
+    query = query.order_by(Message.id)
+    return db.paginate(query, page=max(page, 1), per_page=PER_PAGE, error_out=False)
+
+
+def queue_counts(wanted: Filter) -> dict[str, int]:
+    query = select(Message.state, func.count()).where(Message.state.in_(QUEUE_STATES))
+    return dict(db.session.execute(wanted.apply(query).group_by(Message.state)).all())
+
+
+def _targets(wanted: Filter, ids: Sequence[int] | None, states: Sequence[str]):
+    """The rows an action applies to: the ticked ids, or every row the filter shows."""
+    query = wanted.apply(select(Message.id).where(Message.state.in_(states)))
+    if ids is not None:
+        query = query.where(Message.id.in_(list(ids)))
+    return query
+
+
+def delete(actor, wanted: Filter, ids: Sequence[int] | None) -> int:
+    """Ticked (or all shown) rows not yet handed to a relay become `deleted`."""
+    result = db.session.execute(
+        update(Message)
+        .where(Message.id.in_(_targets(wanted, ids, DELETABLE).scalar_subquery()))
+        .where(Message.claimed_by.is_(None))
+        .values(state="deleted"),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount:
+        audit.record(actor, "queue.deleted", None, count=result.rowcount, **_describe(wanted))
+    db.session.commit()
+    return result.rowcount
+
+
+def release(actor, wanted: Filter, ids: Sequence[int] | None) -> int:
+    """Held rows (ticked, or all shown) are queued: they go out once sending is on."""
+    result = db.session.execute(
+        update(Message)
+        .where(Message.id.in_(_targets(wanted, ids, ("held",)).scalar_subquery()))
+        .values(state="queued"),
+        execution_options={"synchronize_session": False},
+    )
+    if result.rowcount:
+        audit.record(actor, "queue.released", None, count=result.rowcount, **_describe(wanted))
+    db.session.commit()
+    return result.rowcount
+
+
+def send_again(actor, ids: Sequence[int]) -> int:
+    """Failed or unknown rows are queued again on purpose; an unknown one may arrive twice."""
+    ids = db.session.scalars(_targets(Filter(), ids, ("failed", "unknown"))).all()
+    count = outbox.requeue(ids)
+    if count:
+        audit.record(actor, "queue.requeued", None, count=count, ids=list(ids)[:100])
+    db.session.commit()
+    return count
+
+
+def _describe(wanted: Filter) -> dict:
+    return {"store_id": wanted.store_id, "kind": wanted.kind}
+
+
+def history(wanted: Filter) -> list[Message]:
+    """The latest 1000 messages that went out, or tried to, newest first."""
+    query = wanted.apply(select(Message).where(Message.state.in_(HISTORY_STATES)))
+    order = func.coalesce(Message.sent_at, Message.updated_at).desc()
+    return list(db.session.scalars(query.order_by(order, Message.id.desc()).limit(HISTORY_LIMIT)))
+
+
+def get(message_id: int) -> Message | None:
+    row = db.session.get(Message, message_id)
+    return row if row is not None and row.kind in KINDS else None
+
+
+@dataclass(frozen=True)
+class MailView:
+    headers: list[tuple[str, str]]
+    bcc: list[str]
+    text: str
+    error: str = ""
+
+
+def mail_view(row: Message) -> MailView:
+    """The row as the relay gets it: built and composed by sending, then decoded for reading."""
+    store = db.session.get(Store, row.store_id) if row.store_id else None
+    if store is None:
+        return MailView([], [], row.body, "no store")
+    try:
+        mail = sending.build_mail(row, store)
+        parsed = BytesParser(policy=policy.default).parsebytes(compose(mail))
+    except ValueError as exc:  # AddressError is a ValueError: the row would fail as permanent
+        return MailView([], [], row.body, str(exc))
+    names = ("From", "To", "Reply-To", "Subject", "Message-ID")
+    headers = [(name, str(parsed[name])) for name in names if parsed[name] is not None]
+    body = parsed.get_body(preferencelist=("plain",))
+    return MailView(headers, list(mail.bcc), body.get_content() if body else "")

@@ -1,0 +1,276 @@
+"""Member broadcasts up to the send button: drafts, the audience and its counts, the confirm
+step's preview, and starting (recipient rows + quota reservation in one transaction).
+Running broadcasts (pause, resume, cancel, progress, refusals) are in `broadcast_runs`.
+
+A broadcast is a `Broadcast` row (the wizard's draft) until it starts; starting turns every
+sendable member into an outbox row with an empty body (rendered at send time by
+`broadcast_mail`), reserves the quota for exactly those rows and queues the send jobs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Select, and_, case, func, select, update
+
+from shopmail.broadcasts import quota
+from shopmail.broadcasts import rendering as broadcast_mail
+from shopmail.core import audit, outbox
+from shopmail.core import dispatch as queue
+from shopmail.core import member_filter as members
+from shopmail.extensions import db
+from shopmail.mail.addresses import device_of
+from shopmail.models import Broadcast, BroadcastTemplate, DeskSettings, Member, Store, User
+from shopmail.models.types import utcnow
+
+
+class BroadcastError(ValueError):
+    """Something staff asked for that cannot be done; the message says why, in their language."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The compose form's values."""
+
+    store_id: int
+    subject: str
+    body: str
+    format: str
+    insert_signature: bool
+    only_wanting: bool
+    template_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who the broadcast reaches: the manual's 送信件数 (うち不要) and 送信できない件数."""
+
+    matches: int
+    sendable: int
+    sendable_no_mail: int
+    unsendable: int
+    empty: int
+    invalid: int
+    final: int
+
+
+def default_store() -> Store | None:
+    """The B2B store (members are B2B customers), else the first store."""
+    order = (case((Store.channel == "b2b", 0), else_=1), Store.id)
+    return db.session.scalar(select(Store).order_by(*order).limit(1))
+
+
+def create_draft(args: Mapping[str, str], member_ids: list[int] | None, actor: User) -> Broadcast:
+    """A draft for every member matching `args`, or for the ticked `member_ids`."""
+    store = default_store()
+    broadcast = Broadcast(
+        state="draft",
+        store_id=store.id if store else None,
+        member_filter={} if member_ids else members.parse_filter(args).args,
+        member_ids=sorted(set(member_ids)) if member_ids else None,
+        created_by=actor.id,
+    )
+    db.session.add(broadcast)
+    db.session.flush()
+    audit.record(actor, "broadcast.drafted", broadcast, ticked=len(member_ids or []))
+    db.session.commit()
+    return broadcast
+
+
+def _audience_conditions(broadcast: Broadcast) -> list[ColumnElement[bool]]:
+    if broadcast.member_ids is not None:
+        return [Member.id.in_(broadcast.member_ids)]
+    return members.parse_filter(broadcast.member_filter or {}).conditions()
+
+
+def _reachable(broadcast: Broadcast) -> ColumnElement[bool]:
+    wanted = [Member.email != "", Member.email_invalid.is_(False)]
+    if broadcast.only_wanting:
+        wanted.append(Member.wants_mail.is_(True))
+    return and_(*wanted)
+
+
+def recipients_query(broadcast: Broadcast) -> Select:
+    """The members who get this broadcast, oldest first (for keyset batches)."""
+    conditions = _audience_conditions(broadcast)
+    return select(Member).where(*conditions, _reachable(broadcast)).order_by(Member.id)
+
+
+def audience(broadcast: Broadcast) -> Audience:
+    empty = Member.email == ""
+    invalid = and_(~empty, Member.email_invalid.is_(True))
+    sendable = and_(~empty, Member.email_invalid.is_(False))
+    no_mail = and_(sendable, Member.wants_mail.is_(False))
+
+    def total(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    row = db.session.execute(
+        select(func.count(), total(empty), total(invalid), total(sendable), total(no_mail)).where(
+            *_audience_conditions(broadcast)
+        )
+    ).one()
+    matches, n_empty, n_invalid, n_sendable, n_no_mail = (int(x) for x in row)
+    final = n_sendable - n_no_mail if broadcast.only_wanting else n_sendable
+    return Audience(matches, n_sendable, n_no_mail, n_empty + n_invalid, n_empty, n_invalid, final)
+
+
+def save_draft(broadcast: Broadcast, draft: Draft, actor: User) -> None:
+    """Check and keep the compose step's values; raises BroadcastError or ContentError."""
+    _require_state(broadcast, "draft")
+    html = broadcast_mail.compile_content(draft.subject, draft.body, draft.format)
+    for name in Draft.__dataclass_fields__:
+        setattr(broadcast, name, getattr(draft, name))
+    broadcast.html = html
+    try:
+        check_ready(broadcast)
+    except BroadcastError:
+        db.session.rollback()  # an unsendable draft keeps its last good values
+        raise
+    audit.record(actor, "broadcast.composed", broadcast, subject=draft.subject)
+    db.session.commit()
+
+
+def apply_template(broadcast: Broadcast, draft: Draft, actor: User) -> None:
+    """Keep the form as it is, with subject, body and format taken from the chosen template."""
+    _require_state(broadcast, "draft")
+    template = db.session.get(BroadcastTemplate, draft.template_id or 0)
+    if template is None:
+        raise BroadcastError(_l("Choose a template first."))
+    for name in Draft.__dataclass_fields__:
+        setattr(broadcast, name, getattr(draft, name))
+    broadcast.subject, broadcast.body = template.subject, template.body
+    broadcast.format, broadcast.html = template.format, None
+    audit.record(actor, "broadcast.template_applied", broadcast, template=template.name)
+    db.session.commit()
+
+
+def preview(broadcast: Broadcast) -> tuple[Member, broadcast_mail.Copy]:
+    """The first recipient and their copy, exactly as the send loop will render it."""
+    member = db.session.scalar(recipients_query(broadcast).limit(1))
+    store = db.session.get(Store, broadcast.store_id)
+    copy = broadcast_mail.render_copy(
+        broadcast_mail.prepare(broadcast),
+        member,
+        store,
+        device_of(member.email),
+        broadcast_mail.sample_url(),
+    )
+    return member, copy
+
+
+def check_ready(broadcast: Broadcast) -> Audience:
+    """Raise BroadcastError when the draft cannot be sent as it stands."""
+    store = db.session.get(Store, broadcast.store_id) if broadcast.store_id else None
+    if store is None or not store.from_addr:
+        raise BroadcastError(_l("Choose a store that has a From address."))
+    if not broadcast.subject.strip() or not broadcast.body.strip():
+        raise BroadcastError(_l("Write a subject and a body."))
+    counts = audience(broadcast)
+    if counts.final == 0:
+        raise BroadcastError(_l("No member can receive this broadcast."))
+    left = quota.status().left
+    if counts.final > left:
+        raise BroadcastError(_over_quota(counts.final, left))
+    return counts
+
+
+def _over_quota(wanted: int, left: int):
+    return _l(
+        "This broadcast would send %(wanted)s mails, but only %(left)s are left this month.",
+        wanted=f"{wanted:,}",
+        left=f"{left:,}",
+    )
+
+
+def start(broadcast: Broadcast, actor: User) -> int:
+    """Queue a row per recipient and reserve the quota, all in one transaction; returns n.
+
+    A second click (or a second tab) finds the draft already started and changes nothing.
+    """
+    check_ready(broadcast)
+    now = utcnow()
+    moved = db.session.execute(
+        update(Broadcast)
+        .where(Broadcast.id == broadcast.id, Broadcast.state == "draft")
+        .values(state="sending", started_at=now),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if moved != 1:
+        db.session.rollback()
+        return 0
+    try:
+        n, first = _queue_rows(broadcast)
+        quota.reserve(n, quota.month_of(now))
+    except quota.QuotaExceeded as exc:
+        db.session.rollback()
+        raise BroadcastError(_over_quota(exc.wanted, exc.left)) from None
+    store = db.session.get(Store, broadcast.store_id)
+    _queue_admin_copy(broadcast, store, first)
+    broadcast.state, broadcast.started_at, broadcast.total = "sending", now, n
+    audit.record(actor, "broadcast.started", broadcast, recipients=n, month=quota.month_of(now))
+    db.session.commit()
+    queue.dispatch_sending([broadcast.store_id])
+    return n
+
+
+def _queue_rows(broadcast: Broadcast) -> tuple[int, Member | None]:
+    """Insert the recipient rows batch by batch; returns how many there are and the first member.
+
+    The count is read back rather than summed from `add_messages` (whose row count the
+    PostgreSQL driver does not report for a multi-row INSERT … ON CONFLICT).
+    """
+    first = None
+    for batch in members.in_batches(recipients_query(broadcast)):
+        first = first or batch[0]
+        outbox.add_messages(
+            [
+                dict(
+                    dedupe_key=f"broadcast:{broadcast.id}:member:{m.id}",
+                    kind="broadcast",
+                    state="queued",
+                    store_id=broadcast.store_id,
+                    broadcast_id=broadcast.id,
+                    member_id=m.id,
+                    to_addr=m.email,
+                    to_name=m.contact_name,
+                    device=device_of(m.email),
+                    subject=broadcast.subject,
+                    body="",
+                )
+                for m in batch
+            ]
+        )
+    counts = outbox.count_by_state(broadcast_id=broadcast.id, kind="broadcast")
+    return sum(counts.values()), first
+
+
+def _queue_admin_copy(broadcast: Broadcast, store: Store, first: Member | None) -> None:
+    addr = DeskSettings.get().admin_copy_addr
+    if not addr or first is None:
+        return
+    copy = broadcast_mail.render_copy(
+        broadcast_mail.prepare(broadcast), first, store, "pc", broadcast_mail.sample_url()
+    )
+    outbox.add_messages(
+        [
+            dict(
+                dedupe_key=f"broadcast:{broadcast.id}:admin_copy",
+                kind="admin_copy",
+                state="queued",
+                store_id=broadcast.store_id,
+                broadcast_id=broadcast.id,
+                to_addr=addr,
+                subject=f"[控え] {copy.subject}",
+                body=copy.text,
+                html=copy.html,
+            )
+        ]
+    )
+
+
+def _require_state(broadcast: Broadcast, *states: str) -> None:
+    if broadcast.state not in states:
+        raise BroadcastError(_l("This broadcast cannot do that in its current state."))

@@ -1,0 +1,76 @@
+"""Newsletter templates (plain text, HTML or MJML) and the broadcast settings an admin keeps:
+the monthly quota and the address that gets a copy of every broadcast."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from shopmail.broadcasts import rendering as broadcast_mail
+from shopmail.core import audit
+from shopmail.extensions import db
+from shopmail.mail.addresses import parse_address
+from shopmail.models import Broadcast, BroadcastTemplate, DeskSettings, User
+
+FORMATS = ("text", "html", "mjml")
+
+
+@dataclass(frozen=True)
+class TemplateFields:
+    name: str
+    subject: str
+    body: str
+    format: str
+    is_active: bool
+
+
+def all_templates(active_only: bool = False) -> list[BroadcastTemplate]:
+    query = select(BroadcastTemplate).order_by(BroadcastTemplate.name, BroadcastTemplate.id)
+    if active_only:
+        query = query.where(BroadcastTemplate.is_active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def save_template(
+    template: BroadcastTemplate | None, fields: TemplateFields, actor: User
+) -> BroadcastTemplate:
+    """Create or change a template; unknown tags and broken MJML raise ContentError."""
+    broadcast_mail.compile_content(fields.subject, fields.body, fields.format)
+    created = template is None
+    template = template or BroadcastTemplate()
+    for name in TemplateFields.__dataclass_fields__:
+        setattr(template, name, getattr(fields, name))
+    db.session.add(template)
+    db.session.flush()
+    action = "broadcast_template.created" if created else "broadcast_template.updated"
+    audit.record(actor, action, template, name=fields.name)
+    db.session.commit()
+    return template
+
+
+def delete_template(template: BroadcastTemplate, actor: User) -> None:
+    """Broadcasts keep their own copy of subject and body, so they only lose the link."""
+    db.session.execute(
+        update(Broadcast).where(Broadcast.template_id == template.id).values(template_id=None)
+    )
+    audit.record(actor, "broadcast_template.deleted", template, name=template.name)
+    db.session.delete(template)
+    db.session.commit()
+
+
+def save_settings(monthly_quota: int, admin_copy_addr: str, actor: User) -> None:
+    """Raises AddressError for an admin copy address that is not one."""
+    addr = admin_copy_addr.strip()
+    if addr:
+        addr = parse_address(addr).addr
+    settings = DeskSettings.get()
+    audit.record(
+        actor,
+        "settings.broadcasts_updated",
+        settings,
+        monthly_quota=monthly_quota,
+        admin_copy_addr=addr,
+    )
+    settings.monthly_quota, settings.admin_copy_addr = monthly_quota, addr
+    db.session.commit()

@@ -1,0 +1,119 @@
+"""The member filter: URL arguments turned into a query, and that query's members in batches.
+
+The same filter feeds the member list, its match count and a broadcast's audience, so what
+staff see in the list is exactly who a "send to all matches" broadcast reaches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement, Select, or_, select
+
+from shopmail.extensions import db
+from shopmail.models import Member
+
+BATCH = 1000
+# Every URL argument the filter understands; anything else is ignored (and not stored).
+FILTER_KEYS = (
+    "invalid",
+    "wants_mail",
+    "last_purchase",
+    "purchased_from",
+    "purchased_to",
+    "business_type",
+    "industry",
+    "group",
+    "q",
+)
+YES_NO = ("yes", "no")
+LAST_PURCHASE = ("never", "any")
+
+
+@dataclass
+class MemberFilter:
+    """The filter as the URL gives it; `errors` holds what could not be understood."""
+
+    args: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    def conditions(self) -> list[ColumnElement[bool]]:
+        a, out = self.args, []
+        if a.get("invalid") in YES_NO:
+            out.append(Member.email_invalid.is_(a["invalid"] == "yes"))
+        if a.get("wants_mail") in YES_NO:
+            out.append(Member.wants_mail.is_(a["wants_mail"] == "yes"))
+        if a.get("last_purchase") == "never":
+            out.append(Member.last_purchase_on.is_(None))
+        elif a.get("last_purchase") == "any":
+            out.append(Member.last_purchase_on.isnot(None))
+        if (start := self._date("purchased_from")) is not None:
+            out.append(Member.last_purchase_on >= start)
+        if (end := self._date("purchased_to")) is not None:
+            out.append(Member.last_purchase_on <= end)
+        for key, column in (
+            ("business_type", Member.business_type),
+            ("industry", Member.industry),
+            ("group", Member.display_group),
+        ):
+            if a.get(key):
+                out.append(column == a[key])
+        if text := a.get("q", "").strip():
+            out.append(
+                or_(
+                    *(
+                        column.icontains(text, autoescape=True)
+                        for column in (
+                            Member.company,
+                            Member.contact_name,
+                            Member.email,
+                            Member.number,
+                        )
+                    )
+                )
+            )
+        return out
+
+    def _date(self, key: str) -> date | None:
+        value = self.args.get(key, "")
+        if not value:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+
+
+def parse_filter(args: Mapping[str, str]) -> MemberFilter:
+    """Keep the known, non-empty arguments; note dates that are not dates."""
+    kept = {k: str(args.get(k, "")).strip() for k in FILTER_KEYS}
+    kept = {k: v for k, v in kept.items() if v}
+    errors = []
+    for key in ("purchased_from", "purchased_to"):
+        if key in kept:
+            try:
+                date.fromisoformat(kept[key])
+            except ValueError:
+                errors.append(str(_l("“%(value)s” is not a date (YYYY-MM-DD).", value=kept[key])))
+                del kept[key]
+    return MemberFilter(kept, errors)
+
+
+def member_query(args: Mapping[str, str] | MemberFilter) -> Select:
+    """The members the URL arguments ask for, oldest member first."""
+    wanted = args if isinstance(args, MemberFilter) else parse_filter(args)
+    return select(Member).where(*wanted.conditions()).order_by(Member.id)
+
+
+def in_batches(query: Select, size: int = BATCH) -> Iterator[list[Member]]:
+    """The query's members in keyset batches by id: memory stays flat however many match."""
+    last = 0
+    while True:
+        batch = list(db.session.scalars(query.where(Member.id > last).limit(size)))
+        if not batch:
+            return
+        yield batch
+        last = batch[-1].id

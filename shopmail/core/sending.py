@@ -1,0 +1,254 @@
+"""Sending: which mail may go now, through which relay, built how — and the send loop.
+
+One job sends a batch of one store's due rows over one reused SMTP session, a chunk at a time
+(see `outbox`). Gates: nothing leaves while the mail server switch is stopped; automatic kinds
+leave only while auto-sending is on; a store whose relay refused its credentials waits.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app
+
+from shopmail.core import audit, crypto, outbox
+from shopmail.extensions import db
+from shopmail.mail.addresses import AddressError, parse_address_list
+from shopmail.mail.compose import Mail, compose, make_message_id
+from shopmail.mail.transport import AuthError, Outcome, Relay, RelayError, Result, SmtpSession
+from shopmail.models import DeskSettings, Message, Store
+from shopmail.models.stores import KINDS as AUTOMATIC_KINDS
+
+MANUAL_KINDS = ("record", "broadcast", "admin_copy")
+CHUNK = 50
+BATCH = 500
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()[:30]}:{os.getpid()}"
+
+
+def sendable_kinds() -> tuple[str, ...]:
+    settings = DeskSettings.get()
+    if not settings.mail_server_running:
+        return ()
+    return MANUAL_KINDS + (AUTOMATIC_KINDS if settings.auto_send else ())
+
+
+def relay_from_url(url: str, timeout: float = 30) -> Relay:
+    """`smtp://host:25`, `smtp+starttls://user:pass@host:587`, `smtps://host:465`."""
+    parts = urlsplit(url)
+    security = {"smtp": "none", "smtp+starttls": "starttls", "smtps": "tls"}.get(parts.scheme)
+    if security is None or not parts.hostname:
+        raise ValueError(f"not an SMTP URL: {parts.scheme}://{parts.hostname}")
+    default_port = {"none": 25, "starttls": 587, "tls": 465}[security]
+    return Relay(
+        host=parts.hostname,
+        port=parts.port or default_port,
+        security=security,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        timeout=timeout,
+    )
+
+
+def relay_for(store: Store) -> Relay:
+    config = current_app.config
+    timeout = float(config.get("SHOPMAIL_SMTP_TIMEOUT", 30))
+    password = crypto.decrypt(store.smtp_password_enc) if store.smtp_password_enc else None
+    if store.relay_mode == "rakuten":
+        base = relay_from_url(config["SHOPMAIL_RAKUTEN_SMTP_URL"], timeout)
+        return Relay(base.host, base.port, base.security, store.smtp_user, password, timeout)
+    if store.relay_mode == "own":
+        return Relay(
+            store.smtp_host,
+            store.smtp_port,
+            store.smtp_security,
+            store.smtp_user or None,
+            password,
+            timeout,
+        )
+    return relay_from_url(config["SHOPMAIL_SMTP_URL"], timeout)
+
+
+@dataclass(frozen=True)
+class Content:
+    """What a renderer fills in: the subject and the text (and HTML) parts."""
+
+    subject: str
+    text: str
+    html: str | None
+
+
+def build_mail(
+    row: Message,
+    store: Store,
+    content: Content | None = None,
+    bcc: list[str] | None = None,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> Mail:
+    """A row's finished mail: the store's sender settings around the row's content (the one
+    rendered when the row was created, unless a renderer gives its own)."""
+    domain = current_app.config["SHOPMAIL_MAIL_DOMAIN"]
+    content = content or Content(row.subject, row.body, row.html)
+    if bcc is None:
+        bcc = [a.addr for a in parse_address_list(store.bcc)] if row.kind != "test" else []
+    return Mail(
+        from_addr=store.from_addr,
+        from_name=store.from_name,
+        to=row.to_addr,
+        to_name=row.to_name,
+        subject=content.subject,
+        text=content.text,
+        html=content.html,
+        reply_to=store.reply_to or None,
+        bcc=bcc,
+        message_id=row.message_id or make_message_id(f"m{row.id}.{row.kind}", domain),
+        charset=store.mobile_charset if row.device == "mobile" else "utf-8",
+        extra_headers=[("X-Shopmail-Id", str(row.id)), *headers],
+    )
+
+
+# A renderer turns a chunk of one kind's rows into their mails, in the rows' order: a finished
+# `Mail`, or a `Result` saying why that row cannot be sent. The map kind → renderer is built
+# explicitly by the caller (`jobs.RENDERERS`); the send loop knows no kind.
+Renderer = Callable[[list[Message], Store], list[Mail | Result]]
+
+
+def invalid_mail(exc: Exception) -> Result:
+    return Result(Outcome.PERMANENT, None, f"invalid mail: {exc}", "mail")
+
+
+def stored_mails(rows: list[Message], store: Store) -> list[Mail | Result]:
+    """The renderer of rows whose subject and body were rendered when they were created."""
+    out: list[Mail | Result] = []
+    for row in rows:
+        try:
+            out.append(build_mail(row, store))
+        except (AddressError, ValueError) as exc:
+            out.append(invalid_mail(exc))
+    return out
+
+
+def _mails_for(
+    rows: list[Message], store: Store, renderers: Mapping[str, Renderer]
+) -> list[tuple[Message, Mail | Result]]:
+    out: list[tuple[Message, Mail | Result]] = []
+    for kind in dict.fromkeys(row.kind for row in rows):
+        group = [row for row in rows if row.kind == kind]
+        render = renderers.get(kind)
+        if render is None:
+            refused = Result(Outcome.PERMANENT, None, f"no renderer for {kind!r} mail", "mail")
+            out.extend((row, refused) for row in group)
+        else:
+            out.extend(zip(group, render(group, store), strict=True))
+    return out
+
+
+def deliver(session: SmtpSession, row: Message, mail: Mail, envelope_from: str) -> outbox.Delivery:
+    """One row's SMTP transaction; the row's outcome is its To address's outcome."""
+    data = compose(mail)
+    recipients = [row.to_addr, *(a for a in mail.bcc if a != row.to_addr)]
+    results = session.send(envelope_from, recipients, data, primary=True)
+    result = results[row.to_addr]
+    return outbox.Delivery(
+        row.id, row.attempts + 1, result.outcome, result.code, result.reply, mail.message_id
+    )
+
+
+def send_store(
+    store_id: int, renderers: Mapping[str, Renderer], worker: str | None = None
+) -> dict[str, int]:
+    """Send one batch of a store's due rows; returns counts by outcome."""
+    config = current_app.config
+    worker = worker or worker_name()
+    lease = float(config["SHOPMAIL_CLAIM_LEASE"])
+    store = db.session.get(Store, store_id)
+    kinds = sendable_kinds()
+    if store is None or store.sending_paused_reason or not kinds:
+        return {}
+    ids = outbox.claim(worker, store_id, kinds, BATCH, lease)
+    counts: dict[str, int] = {}
+    delays = config["SHOPMAIL_RETRY_DELAYS"]
+    renewed = time.monotonic()
+    try:
+        with SmtpSession(relay_for(store)) as session:
+            for start in range(0, len(ids), CHUNK):
+                # The rest of the batch keeps its lease while this worker is clearly alive.
+                renew = time.monotonic() - renewed > lease / 4
+                renewed = time.monotonic() if renew else renewed
+                rows = outbox.start_chunk(worker, ids[start : start + CHUNK], renew)
+                deliveries = _send_chunk(session, store, rows, renderers)
+                outbox.record(deliveries, delays)
+                for d in deliveries:
+                    counts[d.outcome.value] = counts.get(d.outcome.value, 0) + 1
+    except AuthError as exc:
+        _pause_store(store, str(exc), worker)
+    return counts
+
+
+def _send_chunk(
+    session: SmtpSession, store: Store, rows: list[Message], renderers: Mapping[str, Renderer]
+) -> list[outbox.Delivery]:
+    deliveries = []
+    for row, mail in _mails_for(rows, store, renderers):
+        if isinstance(mail, Result):
+            deliveries.append(
+                outbox.Delivery(row.id, row.attempts + 1, mail.outcome, mail.code, mail.reply)
+            )
+            continue
+        try:
+            deliveries.append(deliver(session, row, mail, store.from_addr))
+        except AuthError:
+            outbox.record(deliveries, current_app.config["SHOPMAIL_RETRY_DELAYS"])
+            raise
+        except RelayError as exc:
+            deliveries.append(
+                outbox.Delivery(row.id, row.attempts + 1, Outcome.TEMPORARY, None, str(exc))
+            )
+    return deliveries
+
+
+def _pause_store(store: Store, reply: str, worker: str) -> None:
+    outbox.release(worker)
+    store.sending_paused_reason = reply
+    audit.record("system", "store.sending_paused", store, reply=reply)
+    db.session.commit()
+
+
+def send_test_mail(store: Store, to_addr: str, subject: str, body: str) -> Result:
+    """Send one mail now through the store's relay (also while the server switch is stopped)."""
+    key = f"test:{store.id}:{to_addr}:{os.urandom(6).hex()}"
+    outbox.add_messages(
+        [
+            dict(
+                dedupe_key=key,
+                kind="test",
+                state="sending",
+                store_id=store.id,
+                to_addr=to_addr,
+                subject=subject,
+                body=body,
+            )
+        ]
+    )
+    row = db.session.scalar(db.select(Message).filter_by(dedupe_key=key))
+    try:
+        with SmtpSession(relay_for(store)) as session:
+            delivery = deliver(session, row, build_mail(row, store), store.from_addr)
+        result = Result(delivery.outcome, delivery.code, delivery.reply)
+    except (RelayError, AddressError, ValueError) as exc:
+        result = Result(
+            Outcome.PERMANENT if isinstance(exc, AuthError) else Outcome.TEMPORARY, None, str(exc)
+        )
+        delivery = outbox.Delivery(row.id, 1, result.outcome, None, str(exc))
+    outbox.record([delivery], retry_delays=())
+    if result.outcome is not Outcome.SENT:
+        db.session.execute(db.update(Message).where(Message.id == row.id).values(state="failed"))
+        db.session.commit()
+    return result

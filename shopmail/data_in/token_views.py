@@ -1,0 +1,57 @@
+"""API tokens (admins only): list, create (the secret is shown once) and revoke."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired, Length
+
+from shopmail.data_in import tokens
+from shopmail.extensions import db
+from shopmail.web import admin_blueprint
+
+bp = admin_blueprint(Blueprint("tokens", __name__, url_prefix="/api-tokens"))
+
+
+class TokenForm(FlaskForm):
+    name = StringField(
+        _l("Name (which system uses it)"), validators=[DataRequired(), Length(max=100)]
+    )
+
+
+@bp.route("/", methods=["GET", "POST"])
+def index():
+    form, secret = TokenForm(), None
+    if form.validate_on_submit():
+        try:
+            token, secret = tokens.create_token(form.name.data, actor=current_user)
+        except tokens.TokenError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            form = TokenForm(formdata=None)
+            flash(_l("The token %(name)s was created.", name=token.name), "success")
+    # The secret is rendered into this one answer and never stored: a reload cannot show it.
+    return render_template(
+        "tokens/index.html",
+        form=form,
+        secret=secret,
+        tokens=tokens.list_tokens(),
+        revoke=FlaskForm(),
+    )
+
+
+@bp.post("/<int:token_id>/revoke")
+def revoke(token_id: int):
+    if FlaskForm().validate_on_submit():
+        try:
+            token = tokens.revoke_token(token_id, actor=current_user)
+        except tokens.TokenError as exc:
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(_l("The token %(name)s was revoked.", name=token.name), "success")
+    return redirect(url_for("tokens.index"))

@@ -1,1 +1,0 @@
-"""Use cases, a module per area. They take plain values, never `request`."""
