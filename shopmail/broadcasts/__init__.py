@@ -1,1 +1,2 @@
-"""broadcasts"""
+"""Member broadcasts: drafts, runs, the monthly quota, send-time rendering, unsubscribe and
+newsletter templates."""

@@ -1,1 +1,2 @@
-"""core"""
+"""Shared by every feature: the outbox, the send loop and relays, dispatch (the one place
+that enqueues), merge values, audit, the member filter, states."""

@@ -1,1 +1,1 @@
-"""members"""
+"""The member list, a member's page, address changes and invalid flags."""

@@ -1,1 +1,1 @@
-"""people"""
+"""People: log-in, users, the account page and the audit page."""

@@ -1,1 +1,1 @@
-"""stores"""
+"""Store settings, sender rules, relays, the test mail and the mail server switch."""
