@@ -1,149 +1,85 @@
-"""Store settings: saving a store under the rules, its test mail, and the mail server switch.
+"""Store settings: saving a store, its test mail, and the mail server switch.
 
-The rules themselves are pure functions in `store_rules`; `save_store` applies them all and
-writes nothing when one refuses.
+The rules are checked before: `forms.StoreForm` runs each rule of `rules` as a validator, so
+`save_store` receives settings that may be saved.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 
 from shopmail.core import audit, crypto
 from shopmail.core import dispatch as queue
+from shopmail.core.states import Channel, RelayMode
 from shopmail.extensions import db
 from shopmail.mail.addresses import parse_address, parse_address_list
 from shopmail.mail.transport import Outcome, Result
 from shopmail.models import DeskSettings, Store, User
-from shopmail.stores.rules import validate_basics, validate_relay, validate_sender
 
+# The settings a store keeps, in the form's order; a new store starts from NEW_STORE.
+STORE_FIELDS = (
+    "code",
+    "name",
+    "channel",
+    "from_addr",
+    "from_name",
+    "reply_to",
+    "bcc",
+    "signature_pc",
+    "signature_mobile",
+    "mobile_charset",
+    "relay_mode",
+    "smtp_host",
+    "smtp_port",
+    "smtp_security",
+    "smtp_user",
+    "follow_up_days",
+    "repeat_from_count",
+)
+NEW_STORE: dict[str, object] = {
+    **dict.fromkeys(STORE_FIELDS, ""),
+    "channel": Channel.OWN,
+    "mobile_charset": "utf-8",
+    "relay_mode": RelayMode.SYSTEM,
+    "smtp_port": 587,
+    "smtp_security": "starttls",
+    "follow_up_days": 7,
+    "repeat_from_count": 2,
+}
 # Changed only while the mail server is stopped, so no mail goes out half-configured.
 SENDER_FIELDS = ("from_addr", "from_name", "reply_to", "bcc", "signature_pc", "signature_mobile")
 RELAY_FIELDS = ("mobile_charset", "relay_mode", "smtp_host", "smtp_port", "smtp_security")
 LOCKED_FIELDS = (*SENDER_FIELDS, *RELAY_FIELDS, "smtp_user", "smtp_password")
-FORM = "form"  # the key of errors that belong to no single field
 _REPLY_CODE = re.compile(r"^\s*(\d{3})\b")
 
 
-@dataclass
-class StoreInput:
-    """What the settings form sends, as plain values. An empty password keeps the stored one."""
-
-    code: str = ""
-    name: str = ""
-    channel: str = "own"
-    from_addr: str = ""
-    from_name: str = ""
-    reply_to: str = ""
-    bcc: str = ""
-    signature_pc: str = ""
-    signature_mobile: str = ""
-    mobile_charset: str = "utf-8"
-    relay_mode: str = "system"
-    smtp_host: str = ""
-    smtp_port: int | None = 587
-    smtp_security: str = "starttls"
-    smtp_user: str = ""
-    smtp_password: str = ""
-    clear_password: bool = False
-    follow_up_days: int | None = 7
-    repeat_from_count: int | None = 2
-
-    @classmethod
-    def of(cls, store: Store) -> StoreInput:
-        names = [f.name for f in fields(cls) if f.name not in ("smtp_password", "clear_password")]
-        return cls(**{name: getattr(store, name) for name in names})
-
-    def cleaned(self) -> StoreInput:
-        """Blanks trimmed, line ends unified, the mask (8 dots) read as "keep the password"."""
-        values = {f.name: getattr(self, f.name) for f in fields(self)}
-        for name, value in values.items():
-            if isinstance(value, str) and name != "smtp_password":
-                value = value.replace("\r\n", "\n")
-                values[name] = value if name.startswith("signature") else value.strip()
-        if values["smtp_password"] == crypto.MASK:
-            values["smtp_password"] = ""
-        return StoreInput(**values)
+def settings_of(store: Store | None) -> dict[str, object]:
+    """A store's settings by name (a new store: the defaults). Never its password."""
+    if store is None:
+        return dict(NEW_STORE)
+    return {name: getattr(store, name) for name in STORE_FIELDS}
 
 
-class StoreRefused(Exception):
-    """The settings break a rule: ``errors`` maps each field (or FORM) to its message."""
+def changed_fields(store: Store | None, values: Mapping[str, object]) -> list[str]:
+    """Names of the settings that differ from the store (a new store: from the defaults).
 
-    def __init__(self, errors: dict[str, object]) -> None:
-        super().__init__(", ".join(errors))
-        self.errors = errors
-
-
-def check_store(values: StoreInput, has_password: bool, system_domain: str) -> dict[str, object]:
-    """Every settings rule at once; an empty dict means the store may be saved."""
-    v = values
-    return {
-        **validate_basics(
-            v.code, v.name, v.channel, v.mobile_charset, v.follow_up_days, v.repeat_from_count
-        ),
-        **validate_sender(
-            v.channel,
-            v.from_addr,
-            v.reply_to,
-            v.bcc,
-            v.signature_pc,
-            v.signature_mobile,
-            system_domain,
-            from_name=v.from_name,
-        ),
-        **validate_relay(
-            v.channel,
-            v.relay_mode,
-            v.smtp_host,
-            v.smtp_port,
-            v.smtp_security,
-            v.smtp_user,
-            has_password,
-        ),
-    }
-
-
-def changed_fields(store: Store | None, values: StoreInput) -> list[str]:
-    """Names of the settings that differ from the store (a new store: from the defaults)."""
-    before = StoreInput.of(store) if store is not None else StoreInput()
-    names = [
-        f.name
-        for f in fields(StoreInput)
-        if f.name not in ("smtp_password", "clear_password")
-        and getattr(before, f.name) != getattr(values, f.name)
-    ]
+    ``values`` holds STORE_FIELDS plus ``smtp_password`` (empty: keep) and ``clear_password``.
+    """
+    before = settings_of(store)
+    names = [name for name in STORE_FIELDS if before[name] != values[name]]
     had_password = bool(store is not None and store.smtp_password_enc)
-    if values.smtp_password or (values.clear_password and had_password):
+    if values["smtp_password"] or (values["clear_password"] and had_password):
         names.append("smtp_password")
     return names
 
 
-def save_store(
-    store: Store | None,
-    values: StoreInput,
-    actor: User,
-    *,
-    system_domain: str,
-    running: bool,
-) -> Store:
-    """Create (``store`` None) or update a store, or raise StoreRefused and change nothing."""
-    values = values.cleaned()
-    keeps_password = bool(store and store.smtp_password_enc and not values.clear_password)
-    errors = check_store(values, bool(values.smtp_password) or keeps_password, system_domain)
-    taken = db.session.scalar(db.select(Store.id).filter_by(code=values.code))
-    if taken is not None and (store is None or taken != store.id):
-        errors.setdefault("code", _l("Store code: another store already uses it."))
+def save_store(store: Store | None, values: Mapping[str, object], actor: User) -> Store:
+    """Create (``store`` None) or update a store with settings the StoreForm has validated."""
     changed = changed_fields(store, values)
-    if store is not None and running and any(name in LOCKED_FIELDS for name in changed):
-        errors[FORM] = _l(
-            "The mail server is running. Stop it before changing sender or relay settings, "
-            "so that no mail goes out half-configured. Nothing was saved."
-        )
-    if errors:
-        raise StoreRefused(errors)
     created = store is None
     if store is None:
         store = Store()
@@ -153,22 +89,20 @@ def save_store(
     store.sending_paused_reason = ""
     db.session.flush()
     audit.record(actor, "store.created" if created else "store.updated", store, fields=changed)
-    db.session.commit()
     if resumed:
-        queue.dispatch_sending([store.id])
+        queue.send_soon([store.id])
     return store
 
 
-def _apply(store: Store, values: StoreInput) -> None:
-    for f in fields(StoreInput):
-        if f.name not in ("smtp_password", "clear_password"):
-            setattr(store, f.name, getattr(values, f.name))
-    store.from_addr = parse_address(values.from_addr).addr
-    store.reply_to = parse_address(values.reply_to).addr
-    store.bcc = ", ".join(a.addr for a in parse_address_list(values.bcc))
-    if values.smtp_password:
-        store.smtp_password_enc = crypto.encrypt(values.smtp_password)
-    elif values.clear_password:
+def _apply(store: Store, values: Mapping[str, object]) -> None:
+    for name in STORE_FIELDS:
+        setattr(store, name, values[name])
+    store.from_addr = parse_address(str(values["from_addr"])).addr
+    store.reply_to = parse_address(str(values["reply_to"])).addr
+    store.bcc = ", ".join(a.addr for a in parse_address_list(str(values["bcc"])))
+    if values["smtp_password"]:
+        store.smtp_password_enc = crypto.encrypt(str(values["smtp_password"]))
+    elif values["clear_password"]:
         store.smtp_password_enc = ""
 
 
@@ -184,9 +118,8 @@ def set_mail_server(running: bool, actor: User) -> bool:
     settings.mail_server_running = running
     action = "desk.mail_server_started" if running else "desk.mail_server_stopped"
     audit.record(actor, action, settings)
-    db.session.commit()
     if running:
-        queue.dispatch_sending()
+        queue.send_soon()
     return True
 
 
@@ -212,7 +145,6 @@ def send_test(store: Store, user: User) -> TestMailAnswer:
     audit.record(
         user, "store.test_mail_sent", store, to=user.email, ok=answer.ok, reply=answer.reply
     )
-    db.session.commit()
     return answer
 
 

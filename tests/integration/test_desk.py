@@ -9,7 +9,7 @@ from shopmail.core import sending
 from shopmail.extensions import db
 from shopmail.mail.transport import Outcome, SmtpSession
 from shopmail.models import Store
-from shopmail.stores.rules import validate_relay, validate_sender
+from shopmail.stores.forms import StoreForm
 
 
 def test_the_development_relay_keeps_mail_in_a_maildir_and_accepts_rakuten_auth(tmp_path: Path):
@@ -32,25 +32,7 @@ def test_the_development_relay_keeps_mail_in_a_maildir_and_accepts_rakuten_auth(
 def test_every_demo_store_passes_the_store_rules(app):
     demo.load()
     db.session.commit()
-    domain = app.config["SHOPMAIL_MAIL_DOMAIN"]
     for store in db.session.scalars(db.select(Store)):
-        sender = validate_sender(
-            store.channel,
-            store.from_addr,
-            store.reply_to,
-            store.bcc,
-            store.signature_pc,
-            store.signature_mobile,
-            domain,
-            store.from_name,
-        )
-        relay = validate_relay(
-            store.channel,
-            store.relay_mode,
-            store.smtp_host,
-            store.smtp_port,
-            store.smtp_security,
-            store.smtp_user,
-            bool(store.smtp_password_enc),
-        )
-        assert sender == {} and relay == {}, (store.code, sender, relay)
+        with app.test_request_context():
+            form = StoreForm(store, formdata=None, meta={"csrf": False})
+            assert form.validate(), (store.code, form.errors)

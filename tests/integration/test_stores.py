@@ -4,14 +4,13 @@ password kept encrypted, the mail server switch, and a real test mail through th
 from __future__ import annotations
 
 import socket
-from dataclasses import asdict
 
 import pytest
 
 from shopmail.core import crypto
 from shopmail.extensions import db
 from shopmail.models import AuditEntry, DeskSettings, Store
-from shopmail.stores.settings import StoreInput
+from shopmail.stores.settings import NEW_STORE, settings_of
 from tests.conftest import csrf_token
 
 PASSWORD = "R4kuten-Relay-Secret-0042"
@@ -56,8 +55,7 @@ def rakuten_store(app):
 
 
 def form_of(store: Store, **changes) -> dict:
-    data = {k: ("" if v is None else v) for k, v in asdict(StoreInput.of(store)).items()}
-    data.pop("clear_password")
+    data = {k: ("" if v is None else v) for k, v in settings_of(store).items()}
     data.update(changes)
     return data
 
@@ -69,7 +67,7 @@ def post(client, path: str, data: dict, **kwargs):
 def snapshot(store_id: int) -> dict:
     db.session.expire_all()
     store = db.session.get(Store, store_id)
-    return {**asdict(StoreInput.of(store)), "password": store.smtp_password_enc}
+    return {**settings_of(store), "password": store.smtp_password_enc}
 
 
 def audit_actions() -> list[str]:
@@ -89,18 +87,16 @@ def test_the_list_shows_sender_relay_password_and_pause(admin_client, store, rak
 
 
 def test_admin_creates_a_store(admin_client):
-    data = asdict(
-        StoreInput(
-            code="b2b",
-            name="さくら卸 B2B",
-            channel="b2b",
-            from_addr="b2b@mail.shopmail.example",  # the system domain: fine for B2B
-            from_name="さくら卸",
-            reply_to="b2b@sakura.example.jp",
-            bcc="a@sakura.example.jp,  b@sakura.example.jp",
-        )
+    data = dict(
+        NEW_STORE,
+        code="b2b",
+        name="さくら卸 B2B",
+        channel="b2b",
+        from_addr="b2b@mail.shopmail.example",  # the system domain: fine for B2B
+        from_name="さくら卸",
+        reply_to="b2b@sakura.example.jp",
+        bcc="a@sakura.example.jp,  b@sakura.example.jp",
     )
-    data.pop("clear_password")
     response = post(admin_client, "/stores/new", data)
     assert response.status_code == 302
     page = admin_client.get("/stores").get_data(as_text=True)
@@ -342,3 +338,15 @@ def test_staff_cannot_reach_store_settings(staff_client, store):
         )
     db.session.expire_all()
     assert DeskSettings.get().mail_server_running is False
+
+
+def test_a_refused_new_store_keeps_what_was_typed_and_marks_the_field(admin_client):
+    data = dict(NEW_STORE, code="b2b", name="さくら卸", from_addr="b2b@sakura.example.jp")
+    data.update(reply_to="b2b@sakura.example.jp", follow_up_days="abc", smtp_password="s3cret")
+    response = post(admin_client, "/stores/new", data)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'value="さくら卸"' in page and 'value="abc"' in page
+    assert 'aria-invalid="true"' in page and "1〜365" in page
+    assert "s3cret" not in page  # a typed password is never echoed back
+    assert db.session.scalar(db.select(Store).filter_by(code="b2b")) is None

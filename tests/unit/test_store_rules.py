@@ -1,68 +1,89 @@
-"""Every store settings rule, as a pure function over plain values (no app, no database)."""
+"""Every store settings rule, as the settings form's validators see what is typed.
+
+Each test posts a form (in a request of the app, nothing saved) and reads the messages shown
+beside the fields; one field shows one message.
+"""
 
 from __future__ import annotations
 
 import pytest
-from flask import Flask
-from flask_babel import Babel, force_locale
+from flask_babel import force_locale
 
 from shopmail.core import crypto
-from shopmail.core.i18n import compile_catalogs
 from shopmail.mail.transport import Outcome, Result
 from shopmail.models import Store
-from shopmail.stores.settings import (
-    StoreInput,
-    changed_fields,
-    check_store,
-    explain,
-    validate_basics,
-    validate_relay,
-    validate_sender,
-)
-from tests.unit.test_translations import ROOT
+from shopmail.stores.forms import StoreForm
+from shopmail.stores.settings import NEW_STORE, changed_fields, explain
 
 DOMAIN = "mail.shopmail.example"
 MASK_ADDR = "abc123@shop.rakuten.co.jp"
+GOOD = {
+    **NEW_STORE,
+    "code": "own",
+    "name": "さくら雑貨 本店",
+    "from_addr": "shop@sakura.example.jp",
+    "reply_to": "support@sakura.example.jp",
+    "signature_pc": "--\nさくら雑貨",
+    "signature_mobile": "--\nさくら",
+}
 
 
-def sender(channel="own", **changes) -> dict[str, str]:
-    values = dict(
-        from_addr="shop@sakura.example.jp",
-        reply_to="support@sakura.example.jp",
-        bcc="",
-        signature_pc="--\nさくら雑貨",
-        signature_mobile="--\nさくら",
-        system_domain=DOMAIN,
-    )
-    values.update(changes)
-    return {k: str(v) for k, v in validate_sender(channel, **values).items()}
+def post_form(app, fields: dict, store: Store | None = None, running: bool = False):
+    """The form as a POST of ``fields`` would fill it (None: an empty box; False: not sent)."""
+    data = {k: "" if v is None else str(v) for k, v in fields.items() if v is not False}
+    context = app.test_request_context(method="POST", data=data)
+    context.push()
+    form = StoreForm(store, running=running, system_domain=DOMAIN, meta={"csrf": False})
+    return form, context
 
 
-def relay(channel="own", mode="system", **changes) -> dict[str, str]:
-    values = dict(
-        smtp_host="", smtp_port=587, smtp_security="starttls", smtp_user="", has_password=False
-    )
-    values.update(changes)
-    return {k: str(v) for k, v in validate_relay(channel, mode, **values).items()}
+def errors_of(app, fields: dict, locale: str = "en", **kwargs) -> dict[str, str]:
+    """What the page shows beside each field, in ``locale``."""
+    form, context = post_form(app, fields, **kwargs)
+    try:
+        with force_locale(locale):
+            valid = form.validate()
+            shown = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
+    finally:
+        context.pop()
+    assert valid is not bool(shown)
+    assert all(len(messages) == 1 for messages in shown.values()), shown
+    return {name: messages[0] for name, messages in shown.items()}
 
 
-def basics(**changes) -> dict[str, str]:
-    values = dict(
-        code="own",
-        name="さくら雑貨 本店",
-        channel="own",
-        mobile_charset="utf-8",
-        follow_up_days=7,
-        repeat_from_count=2,
-    )
-    values.update(changes)
-    return {k: str(v) for k, v in validate_basics(**values).items()}
+@pytest.fixture
+def sender(app):
+    def check(channel="own", **changes) -> dict[str, str]:
+        fields = {**GOOD, "channel": channel}
+        if channel == "rakuten":  # a Rakuten store on its relay, so only sender rules speak
+            fields.update(relay_mode="rakuten", smtp_user="sakura", smtp_password="s3cret")
+        return errors_of(app, {**fields, **changes})
+
+    return check
+
+
+@pytest.fixture
+def relay(app):
+    def check(channel="own", mode="system", has_password=False, **changes) -> dict[str, str]:
+        fields = {**GOOD, "channel": channel, "relay_mode": mode, **changes}
+        fields["smtp_password"] = "s3cret" if has_password else ""
+        return errors_of(app, fields)
+
+    return check
+
+
+@pytest.fixture
+def basics(app):
+    def check(**changes) -> dict[str, str]:
+        return errors_of(app, {**GOOD, **changes})
+
+    return check
 
 
 # --- identity and schedule -------------------------------------------------------------------
 
 
-def test_good_basics_pass():
+def test_good_basics_pass(basics):
     assert basics() == {}
     assert basics(code="rakuten_01-b", mobile_charset="iso-2022-jp", follow_up_days=365) == {}
 
@@ -82,7 +103,7 @@ def test_good_basics_pass():
         ({"repeat_from_count": 1}, "repeat_from_count", "2 to 99"),
     ],
 )
-def test_bad_basics_are_refused_naming_the_field(changes, field, words):
+def test_bad_basics_are_refused_naming_the_field(basics, changes, field, words):
     errors = basics(**changes)
     assert list(errors) == [field]
     assert words in errors[field]
@@ -91,14 +112,14 @@ def test_bad_basics_are_refused_naming_the_field(changes, field, words):
 # --- sender --------------------------------------------------------------------------------
 
 
-def test_good_sender_settings_pass():
+def test_good_sender_settings_pass(sender):
     assert sender() == {}
     assert sender(bcc="a@sakura.example.jp, b@sakura.example.jp") == {}
     # A pre-2009 docomo address is still a real address.
     assert sender(bcc="taro..x.@docomo.ne.jp") == {}
 
 
-def test_the_from_address_is_required_and_must_be_valid():
+def test_the_from_address_is_required_and_must_be_valid(sender):
     assert sender(from_addr="  ") == {"from_addr": "Enter the From address."}
     assert sender(from_addr="shop.sakura.example.jp") == {
         "from_addr": "From address: The e-mail address has no @-sign."
@@ -106,39 +127,39 @@ def test_the_from_address_is_required_and_must_be_valid():
     assert "not valid" in sender(from_addr="shop@@sakura")["from_addr"]
 
 
-def test_the_from_display_name_is_one_line():
+def test_the_from_display_name_is_one_line(sender):
     errors = sender(from_name="さくら\r\nBcc: evil@example.com")
     assert errors == {"from_name": "From display name: one line of up to 200 characters."}
 
 
-def test_reply_to_is_required_and_exactly_one_address():
+def test_reply_to_is_required_and_exactly_one_address(sender):
     assert sender(reply_to="") == {"reply_to": "Enter the Reply-To address."}
     for two in ("a@x.jp, b@x.jp", "a@x.jp; b@x.jp", "a@x.jp b@x.jp"):
         assert sender(reply_to=two) == {"reply_to": "Reply-To: enter exactly one address."}
     assert sender(reply_to="Support <s@x.jp>")["reply_to"].startswith("Reply-To: Enter the address")
 
 
-def test_a_bad_bcc_item_is_named():
+def test_a_bad_bcc_item_is_named(sender):
     errors = sender(bcc="ok@sakura.example.jp, broken")
     assert errors == {"bcc": "BCC: Address 2 ('broken'): The e-mail address has no @-sign."}
 
 
 @pytest.mark.parametrize("field", ["from_addr", "reply_to", "bcc"])
-def test_a_rakuten_mask_address_is_refused_in_every_address_field(field):
+def test_a_rakuten_mask_address_is_refused_in_every_address_field(sender, field):
     errors = sender(**{field: MASK_ADDR})
     assert list(errors) == [field]
     assert f"{MASK_ADDR} is a Rakuten mask address" in errors[field]
     assert "registered with Rakuten" not in errors[field]
 
 
-def test_a_rakuten_store_is_told_to_use_an_address_registered_with_rakuten():
+def test_a_rakuten_store_is_told_to_use_an_address_registered_with_rakuten(sender):
     errors = sender("rakuten", reply_to=MASK_ADDR.upper())
     assert "Rakuten mask address" in errors["reply_to"]
     assert "registered with Rakuten" in errors["reply_to"]
 
 
 @pytest.mark.parametrize("field", ["signature_pc", "signature_mobile"])
-def test_a_rakuten_mask_address_inside_a_signature_is_refused(field):
+def test_a_rakuten_mask_address_inside_a_signature_is_refused(sender, field):
     errors = sender(**{field: f"--\nお問い合わせ: {MASK_ADDR}\n"})
     assert list(errors) == [field]
     label = "PC signature" if field == "signature_pc" else "Mobile signature"
@@ -148,7 +169,7 @@ def test_a_rakuten_mask_address_inside_a_signature_is_refused(field):
 
 
 @pytest.mark.parametrize("channel", ["rakuten", "amazon", "aupay"])
-def test_marketplace_stores_may_not_send_from_the_system_domain(channel):
+def test_marketplace_stores_may_not_send_from_the_system_domain(sender, channel):
     for addr in (f"shop@{DOMAIN}", f"shop@news.{DOMAIN}"):
         errors = sender(channel, from_addr=addr)
         assert list(errors) == ["from_addr"]
@@ -156,18 +177,18 @@ def test_marketplace_stores_may_not_send_from_the_system_domain(channel):
 
 
 @pytest.mark.parametrize("channel", ["yahoo", "own", "b2b", "other"])
-def test_other_stores_may_send_from_the_system_domain(channel):
+def test_other_stores_may_send_from_the_system_domain(sender, channel):
     assert sender(channel, from_addr=f"shop@{DOMAIN}") == {}
 
 
 # --- relay ---------------------------------------------------------------------------------
 
 
-def test_the_system_relay_needs_nothing():
+def test_the_system_relay_needs_nothing(relay):
     assert relay() == {}
 
 
-def test_a_rakuten_store_must_use_rakutens_relay_with_auth_id_and_password():
+def test_a_rakuten_store_must_use_rakutens_relay_with_auth_id_and_password(relay):
     assert 'Choose "Rakuten relay"' in relay("rakuten", "system")["relay_mode"]
     assert "Rakuten relay" in relay("rakuten", "own", smtp_host="smtp.x.jp")["relay_mode"]
     errors = relay("rakuten", "rakuten")
@@ -178,12 +199,12 @@ def test_a_rakuten_store_must_use_rakutens_relay_with_auth_id_and_password():
     assert relay("rakuten", "rakuten", smtp_user="sakura", has_password=True) == {}
 
 
-def test_only_rakuten_stores_use_rakutens_relay():
+def test_only_rakuten_stores_use_rakutens_relay(relay):
     errors = relay("own", "rakuten", smtp_user="sakura", has_password=True)
     assert errors == {"relay_mode": "Relay: only Rakuten stores can use Rakuten's relay."}
 
 
-def test_an_own_relay_needs_host_port_and_encryption():
+def test_an_own_relay_needs_host_port_and_encryption(relay):
     assert relay(mode="own", smtp_host="smtp.sakura.example.jp") == {}
     assert "host name" in relay(mode="own")["smtp_host"]
     assert "host name only" in relay(mode="own", smtp_host="smtp://x.jp")["smtp_host"]
@@ -194,7 +215,7 @@ def test_an_own_relay_needs_host_port_and_encryption():
     assert list(errors) == ["smtp_security"]
 
 
-def test_an_smtp_user_needs_a_password_and_no_spaces():
+def test_an_smtp_user_needs_a_password_and_no_spaces(relay):
     errors = relay(mode="own", smtp_host="x.jp", smtp_user="mailer")
     assert list(errors) == ["smtp_password"]
     assert relay(mode="own", smtp_host="x.jp", smtp_user="mailer", has_password=True) == {}
@@ -204,55 +225,85 @@ def test_an_smtp_user_needs_a_password_and_no_spaces():
     ]
 
 
-def test_an_unknown_relay_mode_is_refused():
+def test_an_unknown_relay_mode_is_refused(relay):
     assert list(relay(mode="pigeon")) == ["relay_mode"]
 
 
 # --- the whole form ------------------------------------------------------------------------
 
 
-def good_input(**changes) -> StoreInput:
-    values = dict(
-        code="own",
-        name="さくら雑貨 本店",
-        from_addr="shop@sakura.example.jp",
-        reply_to="support@sakura.example.jp",
-    )
-    values.update(changes)
-    return StoreInput(**values)
+def stored_store(**changes) -> Store:
+    settings = {k: v for k, v in GOOD.items()}
+    settings.update(changes)
+    return Store(**settings)
 
 
-def test_check_store_collects_every_rule():
-    assert check_store(good_input(), has_password=False, system_domain=DOMAIN) == {}
-    errors = check_store(
-        good_input(code="", channel="rakuten", reply_to=MASK_ADDR),
-        has_password=False,
-        system_domain=DOMAIN,
-    )
+def test_the_form_collects_every_rule(app):
+    assert errors_of(app, GOOD) == {}
+    errors = errors_of(app, {**GOOD, "code": "", "channel": "rakuten", "reply_to": MASK_ADDR})
     assert set(errors) == {"code", "reply_to", "relay_mode"}
 
 
-def test_typing_the_8_dots_back_keeps_the_password_and_line_ends_are_unified():
-    cleaned = good_input(smtp_password=crypto.MASK, signature_pc="a\r\nb", name=" 本店 ").cleaned()
-    assert cleaned.smtp_password == "" and cleaned.signature_pc == "a\nb" and cleaned.name == "本店"
-    assert good_input(smtp_password=" pass word ").cleaned().smtp_password == " pass word "
+def test_what_is_not_posted_is_the_store_as_it_was(app):
+    # A disabled fieldset (the server runs) posts nothing: the store's values stand.
+    store = stored_store(from_name="さくら雑貨")
+    fields = {**GOOD, "from_addr": False, "from_name": False}
+    assert errors_of(app, fields, store=store, running=True) == {}
+    assert errors_of(app, {**GOOD, "code": False})["code"] == "Enter the store code."
+    assert errors_of(app, {**GOOD, "channel": False}) == {}  # a new store starts as own site
+
+
+def test_typing_the_8_dots_back_keeps_the_password_and_line_ends_are_unified(app):
+    fields = {**GOOD, "smtp_password": crypto.MASK, "signature_pc": "a\r\nb", "name": " 本店 "}
+    form, context = post_form(app, fields)
+    values = form.values()
+    context.pop()
+    assert values["smtp_password"] == "" and values["signature_pc"] == "a\nb"
+    assert values["name"] == "本店" and values["smtp_port"] == 587
+    form, context = post_form(app, {**GOOD, "smtp_password": " pass word "})
+    assert form.values()["smtp_password"] == " pass word "
+    context.pop()
+
+
+def test_an_empty_password_field_keeps_the_stored_one_and_clear_removes_it(app):
+    store = stored_store(
+        channel="rakuten", relay_mode="rakuten", smtp_user="sakura", smtp_password_enc="enc"
+    )
+    fields = {**GOOD, "channel": "rakuten", "relay_mode": "rakuten", "smtp_user": "sakura"}
+    assert errors_of(app, fields, store=store) == {}
+    cleared = errors_of(app, {**fields, "clear_password": "y"}, store=store)
+    assert cleared == {"smtp_password": "Enter the SMTP AUTH password for Rakuten's relay."}
+
+
+def test_sender_and_relay_settings_are_locked_while_the_server_runs(app):
+    store = stored_store()
+    lock = "The mail server is running. Stop it before changing sender or relay settings"
+    for changes in ({"from_name": "さくら"}, {"relay_mode": "own", "smtp_host": "x.jp"}):
+        form, context = post_form(app, {**GOOD, **changes}, store=store, running=True)
+        with force_locale("en"):
+            assert form.validate() is False
+            assert [str(e) for e in form.form_errors] == [
+                f"{lock}, so that no mail goes out half-configured. Nothing was saved."
+            ]
+        context.pop()
+    # The store's name and schedule are not sender settings; a stopped server allows all.
+    assert errors_of(app, {**GOOD, "name": "新本店"}, store=store, running=True) == {}
+    assert errors_of(app, {**GOOD, "from_name": "さくら"}, store=store, running=False) == {}
+
+
+def values_of(**changes) -> dict:
+    return {**GOOD, "smtp_password": "", "clear_password": False, **changes}
 
 
 def test_changed_fields_name_what_changed_and_never_a_value():
-    store = Store(
-        **{
-            k: v
-            for k, v in vars(good_input()).items()
-            if k not in ("smtp_password", "clear_password")
-        }
-    )
-    store.smtp_password_enc = "encrypted"
-    assert changed_fields(store, good_input()) == []
-    assert changed_fields(store, good_input(from_name="さくら", smtp_password="s3cret")) == [
+    store = stored_store(smtp_password_enc="encrypted")
+    assert changed_fields(store, values_of()) == []
+    assert changed_fields(store, values_of(from_name="さくら", smtp_password="s3cret")) == [
         "from_name",
         "smtp_password",
     ]
-    assert changed_fields(store, good_input(clear_password=True)) == ["smtp_password"]
+    assert changed_fields(store, values_of(clear_password=True)) == ["smtp_password"]
+    assert "code" in changed_fields(None, values_of())
 
 
 # --- the test mail's answer in plain words -------------------------------------------------
@@ -293,16 +344,14 @@ def test_the_relays_answer_is_explained(result, ok, words):
     assert answer.reply.endswith(result.reply)
 
 
-def test_the_rules_speak_japanese_to_a_japanese_reader():
-    directory = ROOT / "shopmail" / "translations"
-    compile_catalogs(directory)
-    app = Flask(__name__)
-    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(directory)
-    Babel(app, default_locale="ja")
-    errors = validate_sender("rakuten", MASK_ADDR, "a@x.jp, b@x.jp", "bad", "", "", DOMAIN)
-    with app.test_request_context(), force_locale("ja"):
-        shown = {k: str(v) for k, v in errors.items()}
+def test_the_rules_speak_japanese_to_a_japanese_reader(app):
+    fields = {**GOOD, "channel": "rakuten", "relay_mode": "rakuten", "smtp_user": "sakura"}
+    fields.update(smtp_password="pw", from_addr=MASK_ADDR, reply_to="a@x.jp, b@x.jp", bcc="bad")
+    shown = errors_of(app, fields, locale="ja")
     assert shown["from_addr"].startswith("送信元アドレス(From): abc123@shop.rakuten.co.jp は楽天")
     assert "楽天に登録されたアドレス" in shown["from_addr"]
     assert shown["reply_to"] == "返信先アドレス(Reply-To): アドレスは1つだけ入力してください。"
     assert shown["bcc"] == "BCC: 1番目のアドレス「bad」: メールアドレスに @ がありません。"
+    assert errors_of(app, {**GOOD, "code": ""}, locale="ja") == {
+        "code": "店舗コードを入力してください。"
+    }
