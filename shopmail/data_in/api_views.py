@@ -16,7 +16,8 @@ from werkzeug.exceptions import HTTPException
 
 from shopmail.core import audit
 from shopmail.data_in import records, tokens
-from shopmail.data_in.openapi import DOCUMENT
+from shopmail.data_in.api_document import document
+from shopmail.data_in.schema import MAX_RECORDS
 from shopmail.extensions import db, limiter
 from shopmail.models import Message, Order, Store
 from shopmail.web.json_errors import MESSAGES, error, http_error
@@ -52,7 +53,8 @@ def authenticate():
     request.max_content_length = current_app.config.get("API_MAX_BODY", DEFAULT_MAX_BODY)
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    token = tokens.authenticate(_bearer())
+    # Reading never writes, not even the token's last use: a GET rolls back.
+    token = tokens.authenticate(_bearer(), note_use=request.method not in ("GET", "HEAD"))
     if token is None:
         return error(401, "unauthorized")
     g.api_token = token
@@ -67,9 +69,6 @@ def authenticate():
 for _status in (*MESSAGES, 500):
     bp.register_error_handler(_status, http_error)
 bp.register_error_handler(HTTPException, http_error)
-
-
-MAX_RECORDS = 500
 
 
 @bp.post("/orders")
@@ -105,7 +104,7 @@ def _upsert(kind: str):
         return _problems(kind, outcome.problems)
     audit.record(g.api_actor, f"api.{kind}.upserted", None, **outcome.counts)
     try:
-        db.session.commit()
+        db.session.flush()  # the request commits; a clash of two new records shows here
     except IntegrityError:  # the same new record pushed twice at the same moment
         db.session.rollback()
         return error(409, "conflict")
@@ -181,4 +180,4 @@ def _iso(value: datetime | None) -> str | None:
 
 @bp.get("/openapi.json")
 def openapi():
-    return DOCUMENT
+    return document()

@@ -165,7 +165,7 @@ def apply(directory: Path, upload: Upload, all_or_nothing: bool, actor: User) ->
     if applied:
         details = {k: summary[k] for k in ("created", "updated", "unchanged", "rejected_rows")}
         audit.record(actor, f"import.{upload.kind}", None, file=upload.filename, **details)
-        db.session.commit()
+        db.session.flush()  # written before the result is kept; the request commits
     else:
         db.session.rollback()
     upload.result = summary

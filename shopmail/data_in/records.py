@@ -1,5 +1,6 @@
 """Orders, shipments, quotes and members from plain dicts: the one validation and upsert path
-shared by the JSON API and the CSV import.
+shared by the JSON API and the CSV import. Values are checked by the pydantic `schema`; this
+module adds the checks that read the database and writes the validated records.
 
 Records are keyed by store code + number (members by member number). A field that is not given
 keeps its current value (or the model's default on a new record), so sending the same data twice
@@ -16,17 +17,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func
 
-from shopmail.data_in import fields as f
-from shopmail.data_in.fields import ABSENT, MAX_INT, Bad
-from shopmail.data_in.tables import (
-    EXTRA_KEYS,
-    FIELDS,
-    ORDER_LINE_FIELDS,
-    PAYMENT_WORDS,
-    QUOTE_LINE_FIELDS,
-    SHIPMENT_FIELDS,
-    Field,
-)
+from shopmail.data_in import schema
+from shopmail.data_in.values import MAX_INT
 from shopmail.extensions import db
 from shopmail.models import Member, Order, OrderLine, Quote, QuoteLine, Shipment, Store
 from shopmail.models.types import utcnow
@@ -92,89 +84,31 @@ def upsert(kind: str, items: list[Any], *, all_or_nothing: bool = True) -> Outco
 
 
 def validate(kind: str, item: Any, cache: dict | None = None) -> tuple[Clean | None, list]:
-    """Check one record; returns its clean values, or the problems naming each bad field."""
+    """Check one record against the schema, then its store, member and order; returns its
+    clean values, or the problems naming each bad field."""
     cache = {} if cache is None else cache
+    record, found = schema.read(kind, item)
+    if record is None:
+        return None, [Problem(name, message) for name, message in found]
     problems: list[Problem] = []
-    if not isinstance(item, dict):
-        return None, [Problem("", _l("must be an object"))]
-    _unknown_keys(item, FIELDS[kind], EXTRA_KEYS[kind], "", problems)
-    number = _read(
-        item, Field("number", "number", f.key(40 if kind == "members" else 60), True), problems
-    )
-    clean = Clean(kind, number if isinstance(number, str) else "")
-    clean.values = _read_all(item, FIELDS[kind], "", problems)
+    clean = Clean(kind, record.number, values=schema.columns(record))
     if kind != "members":
-        clean.store = _store(item, cache, problems)
+        clean.store = _store(record.store, cache, problems)
     if kind in ("orders", "quotes"):
-        _member(item, clean, cache, problems)
-        line_fields = ORDER_LINE_FIELDS if kind == "orders" else QUOTE_LINE_FIELDS
-        clean.lines = _lines(item, line_fields, problems)
+        _member(record, clean, cache, problems)
+        clean.lines = [schema.line_values(line) for line in record.lines]
         _totals(clean, problems)
-    if kind == "orders" and clean.values.get("payment_method"):
-        method = clean.values["payment_method"].lower()
-        kind_ = next((k for word, k in PAYMENT_WORDS if word in method), "other")
-        clean.values.setdefault("payment_kind", kind_)
-    if kind == "orders" and item.get("shipment") is not None:
-        clean.shipment = _order_shipment(item["shipment"], clean, problems)
-    if kind == "shipments" and clean.store is not None and clean.number:
-        _shipped_order(item, clean, problems)
+    if kind == "orders":
+        if payment_kind := record.payment_kind():
+            clean.values.setdefault("payment_kind", payment_kind)
+        if record.shipment is not None:
+            clean.shipment = _order_shipment(record.shipment, clean, problems)
+    if kind == "shipments" and clean.store is not None:
+        _shipped_order(record.order_number, clean, problems)
     return (None if problems else clean), problems
 
 
-def _read(data: dict, spec: Field, problems: list[Problem], prefix: str = "") -> Any:
-    raw = _lookup(data, spec.path)
-    try:
-        value = ABSENT if raw is ABSENT else spec.read(raw)
-    except Bad as exc:
-        problems.append(Problem(prefix + spec.path, exc.message))
-        return ABSENT
-    if spec.required and (value is ABSENT or value is None or value == ""):
-        problems.append(Problem(prefix + spec.path, _l("is required")))
-        return ABSENT
-    return value
-
-
-def _read_all(data: dict, specs: tuple[Field, ...], prefix: str, problems: list) -> dict:
-    values = {}
-    for spec in specs:
-        value = _read(data, spec, problems, prefix)
-        if value is not ABSENT:
-            values[spec.attr] = value
-    return values
-
-
-def _lookup(data: dict, path: str) -> Any:
-    for part in path.split("."):
-        if not isinstance(data, dict) or part not in data:
-            return ABSENT
-        data = data[part]
-    return data
-
-
-def _unknown_keys(data: dict, specs, extra: tuple, prefix: str, problems: list) -> None:
-    """Typos must not pass silently: every key must be a known field."""
-    tree: dict[str, set] = {}
-    for spec in specs:
-        head, _, rest = spec.path.partition(".")
-        tree.setdefault(head, set()).update([rest] if rest else [])
-    for name in extra:
-        tree.setdefault(name, set())
-    for name, value in data.items():
-        if name not in tree:
-            problems.append(Problem(prefix + str(name), _l("is not a known field")))
-        elif tree[name] and value is not None:
-            if not isinstance(value, dict):
-                problems.append(Problem(prefix + name, _l("must be an object")))
-                continue
-            for sub in value:
-                if sub not in tree[name]:
-                    problems.append(Problem(f"{prefix}{name}.{sub}", _l("is not a known field")))
-
-
-def _store(item: dict, cache: dict, problems: list) -> Store | None:
-    code = _read(item, Field("store", "store", f.key(40), required=True), problems)
-    if code is ABSENT:
-        return None
+def _store(code: str, cache: dict, problems: list) -> Store | None:
     if ("store", code) not in cache:
         cache["store", code] = db.session.scalar(db.select(Store).filter_by(code=code))
     if cache["store", code] is None:
@@ -182,10 +116,10 @@ def _store(item: dict, cache: dict, problems: list) -> Store | None:
     return cache["store", code]
 
 
-def _member(item: dict, clean: Clean, cache: dict, problems: list) -> None:
-    number = _read(item, Field("member_number", "member_number", f.text(40)), problems)
-    if number is ABSENT:
+def _member(record: schema.Order | schema.Quote, clean: Clean, cache: dict, problems: list) -> None:
+    if "member_number" not in record.model_fields_set:
         return
+    number = record.member_number
     if not number:
         clean.values["member_id"] = None
         return
@@ -194,32 +128,6 @@ def _member(item: dict, clean: Clean, cache: dict, problems: list) -> None:
     if cache["member", number] is None:
         problems.append(Problem("member_number", _l("no member has this number"), not_found=True))
     clean.values["member_id"] = cache["member", number]
-
-
-def _lines(item: dict, specs: tuple[Field, ...], problems: list) -> list[dict] | None:
-    lines = item.get("lines")
-    if lines is None:
-        problems.append(Problem("lines", _l("is required")))
-        return None
-    if not isinstance(lines, list) or not lines:
-        problems.append(Problem("lines", _l("must be a list of at least one line")))
-        return None
-    if len(lines) > 1000:
-        problems.append(Problem("lines", _l("must be at most %(n)s lines", n=1000)))
-        return None
-    result = []
-    for i, line in enumerate(lines):
-        prefix = f"lines[{i}]."
-        if not isinstance(line, dict):
-            problems.append(Problem(f"lines[{i}]", _l("must be an object")))
-            continue
-        _unknown_keys(line, specs, (), prefix, problems)
-        values = {"sku": "", "options": "", "unit_price": 0, "quantity": 1}
-        values.update(_read_all(line, specs, prefix, problems))
-        if specs is QUOTE_LINE_FIELDS:
-            values.pop("options")
-        result.append(values)
-    return result
 
 
 def _totals(clean: Clean, problems: list) -> None:
@@ -236,16 +144,10 @@ def _totals(clean: Clean, problems: list) -> None:
             problems.append(Problem(name, _l("must be between 0 and %(n)s", n=MAX_INT)))
 
 
-def _order_shipment(data: Any, clean: Clean, problems: list) -> dict | None:
-    if not isinstance(data, dict):
-        problems.append(Problem("shipment", _l("must be an object")))
-        return None
-    _unknown_keys(data, SHIPMENT_FIELDS, ("number",), "shipment.", problems)
-    spec = Field("number", "number", f.text(60))
-    number = _read(data, spec, problems, "shipment.")
-    values = _read_all(data, SHIPMENT_FIELDS, "shipment.", problems)
-    values["number"] = number if isinstance(number, str) and number else clean.number
-    if clean.store is not None and clean.number:
+def _order_shipment(given: schema.OrderShipment, clean: Clean, problems: list) -> dict:
+    values = schema.columns(given)
+    values["number"] = given.number or clean.number
+    if clean.store is not None:
         other = db.session.scalar(
             db.select(Order.number)
             .join(Shipment, Shipment.order_id == Order.id)
@@ -256,10 +158,7 @@ def _order_shipment(data: Any, clean: Clean, problems: list) -> dict | None:
     return values
 
 
-def _shipped_order(item: dict, clean: Clean, problems: list) -> None:
-    number = _read(item, Field("order_number", "order_number", f.key(60), required=True), problems)
-    if number is ABSENT:
-        return
+def _shipped_order(number: str, clean: Clean, problems: list) -> None:
     clean.order = _find(Order, clean.store.id, number)
     if clean.order is None:
         problems.append(Problem("order_number", _l("no order has this number"), not_found=True))

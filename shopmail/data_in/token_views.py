@@ -10,7 +10,6 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from shopmail.data_in import tokens
-from shopmail.extensions import db
 from shopmail.web import admin_blueprint
 
 bp = admin_blueprint(Blueprint("tokens", __name__, url_prefix="/api-tokens"))
@@ -31,7 +30,6 @@ def index():
         except tokens.TokenError as exc:
             flash(str(exc), "error")
         else:
-            db.session.commit()
             form = TokenForm(formdata=None)
             flash(_l("The token %(name)s was created.", name=token.name), "success")
     # The secret is rendered into this one answer and never stored: a reload cannot show it.
@@ -52,6 +50,5 @@ def revoke(token_id: int):
         except tokens.TokenError as exc:
             flash(str(exc), "error")
         else:
-            db.session.commit()
             flash(_l("The token %(name)s was revoked.", name=token.name), "success")
     return redirect(url_for("tokens.index"))

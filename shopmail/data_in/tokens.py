@@ -59,8 +59,9 @@ def list_tokens() -> list[ApiToken]:
     )
 
 
-def authenticate(secret: str) -> ApiToken | None:
-    """The live token with this secret, or None (unknown or revoked)."""
+def authenticate(secret: str, note_use: bool = True) -> ApiToken | None:
+    """The live token with this secret, or None (unknown or revoked); `note_use` keeps when
+    it was last used."""
     if not secret:
         return None
     wanted = digest(secret)
@@ -69,9 +70,8 @@ def authenticate(secret: str) -> ApiToken | None:
     if token is None or token.revoked_at is not None:
         return None
     now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at > USE_RESOLUTION:
+    if note_use and (token.last_used_at is None or now - token.last_used_at > USE_RESOLUTION):
         token.last_used_at = now
-        db.session.commit()
     return token
 
 

@@ -9,15 +9,7 @@ import pytest
 
 from shopmail.data_in.tokens import create_token, revoke_token
 from shopmail.extensions import db, limiter
-from shopmail.models import AuditEntry, Member, Message, Order, Quote, Shipment, Store
-
-
-@pytest.fixture
-def store(app):
-    store = Store(code="own", name="さくら雑貨 本店", channel="own")
-    db.session.add(store)
-    db.session.commit()
-    return store
+from shopmail.models import AuditEntry, Member, Message, Order, Quote, Shipment
 
 
 @pytest.fixture
@@ -184,12 +176,31 @@ def test_validation_errors_name_the_field_and_nothing_is_written(api, store):
         ({"lines": [{"name": "x", "quantity": "many"}]}, "orders[0].lines[0].quantity"),
         ({"payment": {"kind": "barter"}}, "orders[0].payment.kind"),
         ({"number": "A\nB"}, "orders[0].number"),
+        ({"buyer": None}, "orders[0].buyer.email"),
+        ({"ship_to": {"colour": "red"}}, "orders[0].ship_to.colour"),
+        ({"lines": [{"name": "x"}] * 1001}, "orders[0].lines"),
+        ({"shipment": {"confirmed_at": "2025-13-01"}}, "orders[0].shipment.confirmed_at"),
     ],
 )
 def test_each_bad_field_is_named(api, store, change, field):
     response = api("POST", "/orders", json={"orders": [order(**change)]})
     assert response.status_code == 422
     assert field in [e["field"] for e in response.json["errors"]]
+
+
+def test_validation_messages_say_what_is_wrong_in_english(api, store):
+    bad = order(buyer="taro", lines=[], colour="red", shipping_fee="lots")
+    del bad["ordered_at"]
+    response = api("POST", "/orders", json={"orders": [bad]})
+    assert response.status_code == 422
+    assert response.json["message"] == "Some fields are not valid."
+    assert sorted(response.json["errors"], key=lambda e: e["field"]) == [
+        {"field": "orders[0].buyer", "message": "must be an object"},
+        {"field": "orders[0].colour", "message": "is not a known field"},
+        {"field": "orders[0].lines", "message": "must be a list of at least one line"},
+        {"field": "orders[0].ordered_at", "message": "is required"},
+        {"field": "orders[0].shipping_fee", "message": "must be a whole number"},
+    ]
 
 
 def test_a_body_of_the_wrong_shape_is_refused(api, store):
@@ -222,19 +233,16 @@ def test_missing_bad_and_revoked_tokens_are_401(app, api, store, token):
     assert api("POST", "/orders", json={"orders": [order()]}).status_code == 401
 
 
-def test_a_body_over_the_limit_is_413_in_json(app, api, store):
-    app.config["API_MAX_BODY"] = 10_000
-    try:
-        big = order(shipping_instructions="あ" * 2000, lines=[{"name": "x"}] * 300)
-        response = api("POST", "/orders", json={"orders": [big]})
-    finally:
-        app.config.pop("API_MAX_BODY")
+def test_a_body_over_the_limit_is_413_in_json(app, api, store, monkeypatch):
+    monkeypatch.setitem(app.config, "API_MAX_BODY", 10_000)
+    big = order(shipping_instructions="あ" * 2000, lines=[{"name": "x"}] * 300)
+    response = api("POST", "/orders", json={"orders": [big]})
     assert response.status_code == 413 and response.json["error"] == "too_large"
     assert db.session.query(Order).count() == 0
 
 
-def test_requests_are_rate_limited_per_token(app, api, store):
-    app.config["API_RATE_LIMIT"] = "3 per minute"
+def test_requests_are_rate_limited_per_token(app, api, store, monkeypatch):
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT", "3 per minute")
     try:
         codes = [api("GET", "/orders/own/R-1/messages").status_code for _ in range(4)]
         _, other = create_token("another system", actor="test")
@@ -245,7 +253,6 @@ def test_requests_are_rate_limited_per_token(app, api, store):
             .status_code
         )
     finally:
-        app.config["API_RATE_LIMIT"] = "600 per minute"
         limiter.reset()
     assert codes == [404, 404, 404, 429]
     assert other_code == 404  # another token has its own budget

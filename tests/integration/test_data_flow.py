@@ -21,6 +21,7 @@ def desk_in_use(mail_store, admin):
     """Order confirmations in use and past their first (reviewed) run; creation and sending on."""
     operations.set_kinds(admin, {"order_confirmation"}, now=utcnow() - timedelta(hours=1))
     automatic.create_mails(admin)  # the first run, an hour ago: nothing to reach back for
+    db.session.commit()  # as the job (or command) commits
     settings = DeskSettings.get()
     settings.auto_create = True
     db.session.commit()
@@ -48,6 +49,7 @@ def test_an_order_pushed_through_the_api_becomes_an_order_confirmation(
     )
 
     jobs.create_mails()  # what the hourly cron runs
+    db.session.commit()  # as the job (or command) commits
     run_worker(app)
 
     [received] = smtp_server.wait_for(1)
@@ -60,9 +62,9 @@ def test_an_order_pushed_through_the_api_becomes_an_order_confirmation(
 
 
 def test_an_order_imported_from_csv_becomes_an_order_confirmation(
-    app, mail_store, admin, admin_client, smtp_server, tmp_path
+    app, mail_store, admin, admin_client, smtp_server, tmp_path, monkeypatch
 ):
-    app.config["SHOPMAIL_IMPORT_DIR"] = str(tmp_path)
+    monkeypatch.setitem(app.config, "SHOPMAIL_IMPORT_DIR", str(tmp_path))
     desk_in_use(mail_store, admin)
     when = (utcnow() - timedelta(minutes=1)).astimezone(TOKYO).strftime("%Y-%m-%d %H:%M")
     text = (
@@ -85,6 +87,7 @@ def test_an_order_imported_from_csv_becomes_an_order_confirmation(
     app.config.pop("SHOPMAIL_IMPORT_DIR")
 
     jobs.create_mails()
+    db.session.commit()  # as the job (or command) commits
     run_worker(app)
 
     [received] = smtp_server.wait_for(1)

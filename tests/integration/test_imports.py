@@ -8,7 +8,7 @@ import re
 import pytest
 
 from shopmail.extensions import db
-from shopmail.models import AuditEntry, Member, Order, Store
+from shopmail.models import AuditEntry, Member, Order
 from tests.conftest import csrf_token
 
 MEMBERS = "会員番号,会社名,担当者名,メールアドレス,メール配信,最終購入日\r\n"
@@ -20,18 +20,9 @@ TARO = "own,A-1,2025-04-01 10:00,山田 太郎,taro@example.jp"
 
 
 @pytest.fixture(autouse=True)
-def import_dir(app, tmp_path):
-    app.config["SHOPMAIL_IMPORT_DIR"] = str(tmp_path)
-    yield tmp_path
-    app.config.pop("SHOPMAIL_IMPORT_DIR")
-
-
-@pytest.fixture
-def store(app):
-    store = Store(code="own", name="さくら雑貨 本店", channel="own")
-    db.session.add(store)
-    db.session.commit()
-    return store
+def import_dir(app, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "SHOPMAIL_IMPORT_DIR", str(tmp_path))
+    return tmp_path
 
 
 def upload(client, kind: str, data: bytes, name: str = "data.csv"):

@@ -5,11 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import TypeAdapter, ValidationError
 
 from shopmail import create_app
-from shopmail.data_in import fields as f
+from shopmail.data_in import schema
 from shopmail.data_in.import_columns import guess_mapping
 from shopmail.data_in.imports import ImportProblem, decode
+from shopmail.data_in.values import Amount, MaybeWhen
+
+WHEN = TypeAdapter(MaybeWhen)
+YEN = TypeAdapter(Amount())
 
 
 @pytest.fixture(autouse=True)
@@ -60,23 +65,54 @@ def test_headers_are_guessed_in_japanese_and_english():
     ],
 )
 def test_dates_and_times_without_offset_are_tokyo_time(text, expected):
-    assert f.when(text) == expected
+    assert WHEN.validate_python(text) == expected
 
 
 @pytest.mark.parametrize("text", ["2025-02-30 10:00", "yesterday", "0001-01-01T00:00:00+09:00"])
 def test_impossible_times_are_refused(text):
-    with pytest.raises(f.Bad):
-        f.when(text)
+    with pytest.raises(ValidationError):
+        WHEN.validate_python(text)
 
 
 def test_yen_amounts_as_spreadsheets_write_them():
-    read = f.integer()
-    assert read("1,980") == 1980 and read("¥2,200") == 2200 and read("３３００円") == 3300
-    assert read("") is f.ABSENT
+    assert YEN.validate_python("1,980") == 1980 and YEN.validate_python("¥2,200") == 2200
+    assert YEN.validate_python("３３００円") == 3300
     for bad in ("1.5", "abc", True, -1, 2**40):
-        with pytest.raises(f.Bad):
-            read(bad)
+        with pytest.raises(ValidationError):
+            YEN.validate_python(bad)
+
+
+def test_an_empty_amount_keeps_the_stored_one():
+    record, problems = schema.read(
+        "orders",
+        {
+            "store": "own",
+            "number": "A-1",
+            "ordered_at": "2025-04-01",
+            "buyer": {"email": "a@example.jp"},
+            "shipping_fee": "",
+            "lines": [{"name": "急須", "unit_price": ""}],
+        },
+    )
+    assert problems == []
+    assert "shipping_fee" not in schema.columns(record)
+    assert schema.line_values(record.lines[0])["unit_price"] == 0  # a line is always whole
 
 
 def test_flags_in_japanese():
-    assert f.flag("はい") is True and f.flag("希望しない") is False and f.flag("") is f.ABSENT
+    def wants_mail(cell: str) -> dict:
+        record, problems = schema.read("members", {"number": "M1", "wants_mail": cell})
+        assert problems == []
+        return schema.columns(record)
+
+    assert wants_mail("はい") == {"wants_mail": True}
+    assert wants_mail("希望しない") == {"wants_mail": False}
+    assert wants_mail("○") == {"wants_mail": True}
+    assert wants_mail("") == {}  # left as it is
+
+
+def test_old_docomo_addresses_are_accepted_and_a_bad_one_names_its_field():
+    record, problems = schema.read("members", {"number": "M1", "email": "taro..x.@docomo.ne.jp"})
+    assert problems == [] and record.email == "taro..x.@docomo.ne.jp"
+    _, problems = schema.read("members", {"number": "M1", "email": "taro..x.@example.jp"})
+    assert [name for name, _ in problems] == ["email"]

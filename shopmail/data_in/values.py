@@ -1,8 +1,9 @@
-"""Reading one value of a pushed or imported record: text, yen, dates, flags, e-mail.
+"""The value types of the data-in schema: text, yen, dates, flags, e-mail, choices.
 
-Each reader takes what arrived (a JSON value or a CSV cell) and gives back the value to store,
-`ABSENT` when the field is to be left as it is, or raises `Bad` with a message in the user's
-language. The JSON API and the CSV import share these readers, so both accept the same data.
+Each type is an `Annotated` pydantic type: a reader (a before-validator) takes what arrived — a
+JSON value or a CSV cell — and gives back the value to store, or raises `Bad` with a message in
+the user's language; the rest of the annotation gives the type and limits the OpenAPI document
+shows. `None` from a type marked `KEEP_WHEN_EMPTY` means "leave the stored value as it is".
 """
 
 from __future__ import annotations
@@ -11,18 +12,22 @@ import re
 import unicodedata
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from pydantic import BeforeValidator, Field
 
 from shopmail.mail.addresses import AddressError, parse_address
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 MAX_INT = 2_147_483_647  # a 32-bit INTEGER column on PostgreSQL
-ABSENT = object()
-Reader = Callable[[Any], Any]
+DATETIME_NOTE = (
+    "ISO 8601 date and time, e.g. 2025-04-01T10:00:00+09:00. Without an offset it is read as "
+    "Asia/Tokyo time. Answers give times in UTC with an offset."
+)
+KEEP_WHEN_EMPTY = "keep-when-empty"  # marker in a type's metadata: None = not given
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
@@ -53,10 +58,12 @@ class Bilingual:
         return self.en if str(get_locale()) == "en" else self.ja
 
 
-def text(max_len: int, multiline: bool = False) -> Reader:
-    def read(value: Any) -> Any:
+def read_text(max_len: int, multiline: bool = False, required: bool = False) -> Callable:
+    """One line (or several) of text; None reads as empty."""
+
+    def read(value: Any) -> str:
         if value is None:
-            return ""
+            value = ""
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise Bad(_l("must be text"))
         value = str(value).strip()
@@ -64,28 +71,19 @@ def text(max_len: int, multiline: bool = False) -> Reader:
             raise Bad(_l("must not contain control characters"))
         if len(value) > max_len:
             raise Bad(_l("must be at most %(n)s characters", n=max_len))
+        if required and not value:
+            raise Bad(_l("is required"))
         return value.replace("\r\n", "\n")
 
     return read
 
 
-def key(max_len: int) -> Reader:
-    """A record's number or store code: required, one line."""
-    plain = text(max_len)
+def read_integer(low: int, high: int) -> Callable:
+    """A whole number; spreadsheets' "1,980", "¥2,200" and "３３００円" too."""
 
-    def read(value: Any) -> Any:
-        value = plain(value)
-        if not value:
-            raise Bad(_l("is required"))
-        return value
-
-    return read
-
-
-def integer(low: int = 0, high: int = MAX_INT) -> Reader:
-    def read(value: Any) -> Any:
+    def read(value: Any) -> int | None:
         if value is None or (isinstance(value, str) and not value.strip()):
-            return ABSENT
+            return None
         if isinstance(value, bool):
             raise Bad(_l("must be a whole number"))
         if isinstance(value, float) and value.is_integer():
@@ -107,24 +105,29 @@ def integer(low: int = 0, high: int = MAX_INT) -> Reader:
     return read
 
 
-def when(value: Any) -> Any:
-    """An ISO 8601 date and time; without an offset it is Tokyo time. Stored as UTC."""
-    if value is None or value == "":
-        return None
-    parts = _match_when(value)
-    year, month, day, hour, minute, second, fraction, offset = parts
-    try:
-        tz = _offset(offset) if offset else TOKYO
-        micro = int((fraction or "0")[:6].ljust(6, "0"))
-        local = datetime(
-            int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
-        )
-        return local.replace(microsecond=micro, tzinfo=tz).astimezone(UTC)
-    except (ValueError, OverflowError):
-        raise Bad(_l("must be a real date and time")) from None
+def read_when(required: bool) -> Callable:
+    """An ISO 8601 date and time; without an offset it is Tokyo time. Given back in UTC."""
+
+    def read(value: Any) -> datetime | None:
+        if value is None or value == "":
+            if required:
+                raise Bad(_l("is required"))
+            return None
+        year, month, day, hour, minute, second, fraction, offset = _match_when(value)
+        try:
+            tz = _offset(offset) if offset else TOKYO
+            micro = int((fraction or "0")[:6].ljust(6, "0"))
+            local = datetime(
+                int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0)
+            )
+            return local.replace(microsecond=micro, tzinfo=tz).astimezone(UTC)
+        except (ValueError, OverflowError):
+            raise Bad(_l("must be a real date and time")) from None
+
+    return read
 
 
-def day(value: Any) -> Any:
+def read_day(value: Any) -> date | None:
     """A calendar date (YYYY-MM-DD, or YYYY/M/D as spreadsheets write it)."""
     if value is None or value == "":
         return None
@@ -144,9 +147,10 @@ def day(value: Any) -> Any:
     return result
 
 
-def flag(value: Any) -> Any:
+def read_flag(value: Any) -> bool | None:
+    """Yes or no: true/false, 1/0, はい/いいえ, ○/×, 希望する/希望しない …"""
     if value is None or value == "":
-        return ABSENT
+        return None
     if isinstance(value, bool):
         return value
     if isinstance(value, str | int):
@@ -158,10 +162,11 @@ def flag(value: Any) -> Any:
     raise Bad(_l("must be true or false"))
 
 
-def email(required: bool) -> Reader:
-    plain = text(254)
+def read_email(required: bool) -> Callable:
+    """An e-mail address, old docomo / au addresses included; empty when not required."""
+    plain = read_text(254)
 
-    def read(value: Any) -> Any:
+    def read(value: Any) -> str:
         value = plain(value)
         if not value:
             if required:
@@ -175,15 +180,68 @@ def email(required: bool) -> Reader:
     return read
 
 
-def choice(options: tuple[str, ...]) -> Reader:
-    def read(value: Any) -> Any:
+def read_choice(options: tuple[str, ...]) -> Callable:
+    def read(value: Any) -> str | None:
         if value is None or value == "":
-            return ABSENT
+            return None
         if not isinstance(value, str) or value.strip() not in options:
             raise Bad(_l("must be one of: %(choices)s", choices=", ".join(options)))
         return value.strip()
 
     return read
+
+
+def Text(max_len: int, *, multiline: bool = False, **field: Any) -> Any:  # noqa: N802
+    """Text of at most `max_len` characters; null reads as empty."""
+    return Annotated[
+        Annotated[str, Field(max_length=max_len)] | None,
+        BeforeValidator(read_text(max_len, multiline)),
+        Field(**field),
+    ]
+
+
+def Key(max_len: int, **field: Any) -> Any:  # noqa: N802
+    """A record's number or store code: required, one line."""
+    return Annotated[
+        str,
+        BeforeValidator(read_text(max_len, required=True)),
+        Field(min_length=1, max_length=max_len, **field),
+    ]
+
+
+def Amount(low: int = 0, high: int = MAX_INT, **field: Any) -> Any:  # noqa: N802
+    """A whole number (yen, unless said otherwise); empty keeps the stored value."""
+    return Annotated[
+        Annotated[int, Field(ge=low, le=high)] | None,
+        BeforeValidator(read_integer(low, high)),
+        KEEP_WHEN_EMPTY,
+        Field(**field),
+    ]
+
+
+def Choice(options: tuple[str, ...]) -> Any:  # noqa: N802
+    """One of `options`; empty keeps the stored value."""
+    return Annotated[
+        Literal[options] | None,  # type: ignore[valid-type]
+        BeforeValidator(read_choice(options)),
+        KEEP_WHEN_EMPTY,
+    ]
+
+
+When = Annotated[datetime, BeforeValidator(read_when(True)), Field(description=DATETIME_NOTE)]
+MaybeWhen = Annotated[
+    datetime | None, BeforeValidator(read_when(False)), Field(description=DATETIME_NOTE)
+]
+Day = Annotated[date | None, BeforeValidator(read_day), Field(description="YYYY-MM-DD")]
+Flag = Annotated[bool | None, BeforeValidator(read_flag), KEEP_WHEN_EMPTY]
+Email = Annotated[
+    str,
+    BeforeValidator(read_email(True)),
+    Field(max_length=254, json_schema_extra={"format": "email"}),
+]
+MaybeEmail = Annotated[
+    Annotated[str, Field(max_length=254)] | None, BeforeValidator(read_email(False))
+]
 
 
 def _match_when(value: Any) -> tuple:
