@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shopmail.core.states import BroadcastState, RecordMailingState, check_in
 from shopmail.extensions import db
 from shopmail.models.types import UTCDateTime, utcnow
 
-BROADCAST_STATES = ("draft", "sending", "paused", "cancelled", "done")
+BROADCAST_STATES = tuple(BroadcastState)
 
 
 class Broadcast(db.Model):
     __tablename__ = "broadcasts"
+    __table_args__ = (CheckConstraint(check_in("state", BroadcastState), name="state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    state: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    state: Mapped[str] = mapped_column(String(12), default=BroadcastState.DRAFT, index=True)
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
     # The member filter as query parameters, or the ticked member ids.
     member_filter: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -43,9 +45,10 @@ class RecordMailing(db.Model):
     """A manual mail to ticked orders, shipments or quotes: the compose wizard's draft."""
 
     __tablename__ = "record_mailings"
+    __table_args__ = (CheckConstraint(check_in("state", RecordMailingState), name="state"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    state: Mapped[str] = mapped_column(String(12), default="draft", index=True)
+    state: Mapped[str] = mapped_column(String(12), default=RecordMailingState.DRAFT, index=True)
     # "order", "shipment" or "quote"
     record_type: Mapped[str] = mapped_column(String(20))
     record_ids: Mapped[list] = mapped_column(JSON, default=list)

@@ -4,27 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from shopmail.core.states import MessageKind, MessageState, check_in
 from shopmail.extensions import db
 from shopmail.models.types import UTCDateTime, utcnow
 
-# held → queued → sending → sent; retrying after a temporary failure; failed after a permanent
-# one (or too many retries); unknown when the connection died after the data was handed over;
-# deleted by staff.
-STATES = ("held", "queued", "sending", "sent", "retrying", "failed", "unknown", "deleted")
-OPEN_STATES = ("queued", "sending", "retrying")
+# The states and kinds are enums (core/states.py); these tuples keep the older names working.
+STATES = tuple(MessageState)
+OPEN_STATES = (MessageState.QUEUED, MessageState.SENDING, MessageState.RETRYING)
 MAX_RETRIES = 4
-MESSAGE_KINDS = (
-    "order_confirmation",
-    "shipping_notice",
-    "follow_up",
-    "record",
-    "broadcast",
-    "admin_copy",
-    "test",
-)
+MESSAGE_KINDS = tuple(MessageKind)
 
 
 class Message(db.Model):
@@ -35,13 +26,15 @@ class Message(db.Model):
         Index("ix_messages_broadcast_state", "broadcast_id", "state"),
         # "Has this order a mail of this kind yet?" — creation asks it for every order.
         Index("ix_messages_order_kind", "order_id", "kind"),
+        CheckConstraint(check_in("state", MessageState), name="state"),
+        CheckConstraint(check_in("kind", MessageKind), name="kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Makes every creation idempotent: "order_confirmation:order:17", "broadcast:3:member:9".
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[str] = mapped_column(String(30))
-    state: Mapped[str] = mapped_column(String(12), default="queued")
+    state: Mapped[str] = mapped_column(String(12), default=MessageState.QUEUED)
     store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     record_type: Mapped[str] = mapped_column(String(20), default="")

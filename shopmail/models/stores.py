@@ -4,25 +4,30 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shopmail.core.states import AUTOMATIC_KINDS, Channel, RelayMode, check_in
 from shopmail.extensions import db
 from shopmail.models.types import UTCDateTime, utcnow
 
-CHANNELS = ("rakuten", "amazon", "aupay", "yahoo", "own", "b2b", "other")
+CHANNELS = tuple(Channel)
 # Channels whose From must not be on the system's own mail domain (SPEC §1).
-CHANNELS_OFF_SYSTEM_DOMAIN = ("rakuten", "amazon", "aupay")
-KINDS = ("order_confirmation", "shipping_notice", "follow_up")
+CHANNELS_OFF_SYSTEM_DOMAIN = (Channel.RAKUTEN, Channel.AMAZON, Channel.AUPAY)
+KINDS = AUTOMATIC_KINDS
 
 
 class Store(db.Model):
     __tablename__ = "stores"
+    __table_args__ = (
+        CheckConstraint(check_in("channel", Channel), name="channel"),
+        CheckConstraint(check_in("relay_mode", RelayMode), name="relay_mode"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    channel: Mapped[str] = mapped_column(String(20), default="own")
+    channel: Mapped[str] = mapped_column(String(20), default=Channel.OWN)
 
     from_addr: Mapped[str] = mapped_column(String(254), default="")
     from_name: Mapped[str] = mapped_column(String(200), default="")
@@ -34,7 +39,7 @@ class Store(db.Model):
 
     # "system" (the desk's relay), "own" (host/port/security/user), "rakuten" (Rakuten's relay
     # with the store's SMTP AUTH ID and password).
-    relay_mode: Mapped[str] = mapped_column(String(20), default="system")
+    relay_mode: Mapped[str] = mapped_column(String(20), default=RelayMode.SYSTEM)
     smtp_host: Mapped[str] = mapped_column(String(253), default="")
     smtp_port: Mapped[int] = mapped_column(Integer, default=587)
     smtp_security: Mapped[str] = mapped_column(String(10), default="starttls")
@@ -68,11 +73,25 @@ class DeskSettings(db.Model):
 
     @classmethod
     def get(cls) -> DeskSettings:
+        """The settings row to change (created on the first change)."""
         row = db.session.get(cls, 1)
         if row is None:
-            row = cls(id=1)
+            row = cls.current()
             db.session.add(row)
             db.session.flush()
+        return row
+
+    @classmethod
+    def current(cls) -> DeskSettings:
+        """The settings to read: the row, or the defaults while none was saved (writes nothing)."""
+        row = db.session.get(cls, 1)
+        if row is None:
+            defaults = {
+                c.key: c.default.arg
+                for c in cls.__table__.columns
+                if c.default is not None and c.default.is_scalar
+            }
+            row = cls(id=1, **defaults)
         return row
 
 
@@ -80,7 +99,10 @@ class KindSetting(db.Model):
     """Whether an automatic mail kind is in use, and since when (for the first-use reach-back)."""
 
     __tablename__ = "kind_settings"
-    __table_args__ = (UniqueConstraint("kind"),)
+    __table_args__ = (
+        UniqueConstraint("kind"),
+        CheckConstraint(check_in("kind", AUTOMATIC_KINDS), name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(30))

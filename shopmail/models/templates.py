@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from shopmail.core.states import AUTOMATIC_KINDS, check_in
 from shopmail.extensions import db
 from shopmail.models.types import UTCDateTime, utcnow
 
@@ -20,7 +21,10 @@ class OrderMailTemplate(db.Model):
     """
 
     __tablename__ = "order_mail_templates"
-    __table_args__ = (UniqueConstraint("scope", "kind", "device", "variant"),)
+    __table_args__ = (
+        UniqueConstraint("scope", "kind", "device", "variant"),
+        CheckConstraint(check_in("kind", AUTOMATIC_KINDS), name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # "default" or "store:<id>": a NOT NULL key so the unique constraint holds for defaults too.

@@ -5,25 +5,27 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from shopmail.core.states import Role, check_in
 from shopmail.extensions import db
 from shopmail.models.types import UTCDateTime, utcnow
 
-ROLES = ("admin", "staff")
+ROLES = tuple(Role)
 LANGUAGES = ("ja", "en")
 
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (CheckConstraint(check_in("role", Role), name="role"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(300))
-    role: Mapped[str] = mapped_column(String(10), default="staff")
+    role: Mapped[str] = mapped_column(String(10), default=Role.STAFF)
     language: Mapped[str] = mapped_column(String(5), default="ja")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on deactivation or password change: every older session stops being valid.
@@ -47,7 +49,7 @@ class User(UserMixin, db.Model):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
 
 class ApiToken(db.Model):
