@@ -11,19 +11,15 @@ import argparse
 import multiprocessing
 
 from shopmail import create_app
-from shopmail.core.dispatch import make_worker, redis_connection
+from shopmail.core.dispatch import make_worker, run_cron_scheduler
 
 
 def run_cron() -> None:
-    from rq.cron import CronScheduler
-
     from shopmail import jobs
 
     app = create_app()
     with app.app_context():
-        cron = CronScheduler(connection=redis_connection(app))
-        jobs.schedule(cron, app.config["SHOPMAIL_QUEUE_PREFIX"])
-        cron.start()
+        run_cron_scheduler(app, jobs.PERIODIC)
 
 
 def main() -> None:

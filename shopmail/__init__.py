@@ -36,7 +36,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     crypto.configure(app.config["SHOPMAIL_SECRET_KEYS"], app.config["SECRET_KEY"])
 
     from shopmail import cli, web
+    from shopmail.core import dispatch
 
+    dispatch.init_app(app)
     web.init_app(app)
     for blueprint, prefix in _blueprints():
         app.register_blueprint(blueprint, url_prefix=prefix)

@@ -1,4 +1,4 @@
-"""`flask --app app …` commands."""
+"""`flask --app app …` commands. A command is one transaction: it commits at its end."""
 
 from __future__ import annotations
 
@@ -7,11 +7,16 @@ import sys
 import click
 from flask import Flask
 
+from shopmail.core.boundary import commits
+from shopmail.core.states import Role
 from shopmail.extensions import db
+
+CLI = "the CLI command boundary"
 
 
 def register(app: Flask) -> None:
     @app.cli.command("demo-data")
+    @commits(CLI)
     def demo_data() -> None:
         """Fill the desk with realistic Japanese stores, orders, quotes and members."""
         from shopmail import demo
@@ -25,9 +30,10 @@ def register(app: Flask) -> None:
 
     @app.cli.command("create-user")
     @click.argument("email")
-    @click.option("--role", type=click.Choice(["admin", "staff"]), default="staff")
+    @click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.STAFF.value)
     @click.option("--name", default="")
     @click.option("--language", type=click.Choice(["ja", "en"]), default="ja")
+    @commits(CLI)
     def create_user(email: str, role: str, name: str, language: str) -> None:
         """Create a user; the password is prompted for, or read from stdin."""
         from shopmail.people.users import UserError, create_user
@@ -45,6 +51,7 @@ def register(app: Flask) -> None:
 
     @app.cli.command("create-api-token")
     @click.argument("name")
+    @commits(CLI)
     def create_api_token(name: str) -> None:
         """Create an API token; its secret is printed once and stored only as a hash."""
         from shopmail.data_in.tokens import TokenError, create_token
@@ -58,6 +65,7 @@ def register(app: Flask) -> None:
         click.echo(secret)
 
     @app.cli.command("create-mails")
+    @commits(CLI)
     def create_mails() -> None:
         """Create the automatic mails now (order confirmation, shipping notice, follow-up)."""
         from shopmail.automatic import creation as automatic
@@ -65,7 +73,8 @@ def register(app: Flask) -> None:
 
         report = automatic.create_mails("cli")
         if report.queued:
-            queue.dispatch_sending()
+            queue.send_soon()
+        db.session.commit()
         kinds = ", ".join(f"{n} {kind}" for kind, n in report.created.items()) or "nothing new"
         click.echo(
             f"created {report.total} mails ({kinds}): {report.held} held for review, "

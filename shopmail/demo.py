@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from faker import Faker
 
 from shopmail.core import crypto
+from shopmail.core.states import Channel, RelayMode
 from shopmail.extensions import db
 from shopmail.models import (
     Member,
@@ -27,11 +28,11 @@ from shopmail.models import (
 
 STORES = [
     # code, name, channel, from, reply-to
-    ("rakuten", "さくら雑貨 楽天市場店", "rakuten", "info@sakura-zakka.example.jp"),
-    ("amazon", "さくら雑貨 Amazon店", "amazon", "amazon@sakura-zakka.example.jp"),
-    ("own", "さくら雑貨 本店", "own", "shop@sakura-zakka.example.jp"),
-    ("yahoo", "さくら雑貨 Yahoo!店", "yahoo", "yahoo@sakura-zakka.example.jp"),
-    ("b2b", "さくら卸 B2B", "b2b", "b2b@sakura-oroshi.example.jp"),
+    ("rakuten", "さくら雑貨 楽天市場店", Channel.RAKUTEN, "info@sakura-zakka.example.jp"),
+    ("amazon", "さくら雑貨 Amazon店", Channel.AMAZON, "amazon@sakura-zakka.example.jp"),
+    ("own", "さくら雑貨 本店", Channel.OWN, "shop@sakura-zakka.example.jp"),
+    ("yahoo", "さくら雑貨 Yahoo!店", Channel.YAHOO, "yahoo@sakura-zakka.example.jp"),
+    ("b2b", "さくら卸 B2B", Channel.B2B, "b2b@sakura-oroshi.example.jp"),
 ]
 CARRIERS = ["ヤマト運輸", "佐川急便", "日本郵便"]
 PAYMENTS = [
@@ -115,11 +116,11 @@ def _stores() -> dict[str, Store]:
             signature_pc=f"━━━━━━━━━━━━━━━━\n{name}\n〒600-8001 京都府京都市下京区四条通 1-2-3\n"
             f"TEL: 075-000-0000  営業時間 平日10:00〜17:00\nE-mail: {addr}\n━━━━━━━━━━━━━━━━",
             signature_mobile=f"--\n{name}\nTEL:075-000-0000",
-            relay_mode="system",
+            relay_mode=RelayMode.SYSTEM,
         )
-        if channel == "rakuten":
+        if channel == Channel.RAKUTEN:
             # Rakuten stores send through Rakuten's relay with their SMTP AUTH ID.
-            store.relay_mode = "rakuten"
+            store.relay_mode = RelayMode.RAKUTEN
             store.smtp_user = "demo-rakuten-auth-id"
             store.smtp_password_enc = crypto.encrypt("demo-rakuten-password")
         db.session.add(store)
@@ -194,7 +195,7 @@ def _orders(fake, rng, now, stores: dict[str, Store], members: list[Member]) -> 
         ]
         item_total = sum(line.unit_price * line.quantity for line in lines)
         shipping_fee = 0 if item_total >= 5000 else 660
-        points = rng.choice([0, 0, 0, 100, 300]) if store.channel == "rakuten" else 0
+        points = rng.choice([0, 0, 0, 100, 300]) if store.channel == Channel.RAKUTEN else 0
         tax = item_total * 10 // 110
         payment, kind = rng.choice(PAYMENTS)
         other_recipient = rng.random() < 0.2
@@ -203,7 +204,7 @@ def _orders(fake, rng, now, stores: dict[str, Store], members: list[Member]) -> 
             number=f"{store.code.upper()}-{ordered_at:%Y%m%d}-{i:05d}",
             ordered_at=ordered_at,
             status="new",
-            member_id=rng.choice(members).id if store.channel == "b2b" else None,
+            member_id=rng.choice(members).id if store.channel == Channel.B2B else None,
             buyer_name=name,
             buyer_email=email,
             buyer_zip=zipcode,
@@ -211,7 +212,7 @@ def _orders(fake, rng, now, stores: dict[str, Store], members: list[Member]) -> 
             buyer_tel=tel,
             purchase_count=counts[(store.id, email)],
             ship_name=fake.name() if other_recipient else name,
-            ship_company=fake.company() if store.channel == "b2b" else "",
+            ship_company=fake.company() if store.channel == Channel.B2B else "",
             ship_zip=fake.zipcode() if other_recipient else zipcode,
             ship_address=fake.address() if other_recipient else address,
             ship_tel=fake.phone_number() if other_recipient else tel,

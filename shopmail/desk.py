@@ -21,6 +21,8 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from shopmail.config import ROOT
+from shopmail.core.boundary import commits
+from shopmail.core.states import Role
 from shopmail.extensions import db
 from shopmail.models import User
 
@@ -74,6 +76,7 @@ def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
+@commits("the CLI command boundary (`run-desk`): ready before web and worker start")
 def _first_start() -> None:
     from shopmail import demo
     from shopmail.people.users import create_user
@@ -83,7 +86,7 @@ def _first_start() -> None:
         click.echo("demo data loaded: " + ", ".join(f"{v} {k}" for k, v in created.items()))
     if db.session.scalar(db.select(User.id).limit(1)) is None:
         password = secrets.token_urlsafe(12)
-        create_user("admin@example.com", password, role="admin", name="管理者", actor="make run")
+        create_user("admin@example.com", password, role=Role.ADMIN, name="管理者", actor="make run")
         FIRST_ADMIN.write_text(
             f"first admin: admin@example.com / {password}  (change it on the account page)"
         )

@@ -1,16 +1,17 @@
 """RQ entry points: thin — ids in, one service call, nothing else.
 
-`schedule` lists the periodic jobs the cron scheduler in worker.py enqueues.
+`PERIODIC` lists the periodic jobs the cron scheduler (`dispatch.run_cron_scheduler`) enqueues.
+Each job is one transaction (`dispatch.DeskJob`): the work it asks for is enqueued when it
+commits.
 """
 
 from __future__ import annotations
-
-from rq.cron import CronScheduler
 
 from shopmail.automatic import creation as automatic
 from shopmail.broadcasts import rendering
 from shopmail.core import dispatch as queue
 from shopmail.core import sending
+from shopmail.core.states import MessageKind
 from shopmail.models.stores import KINDS as AUTOMATIC_KINDS
 
 CREATION_TIMEOUT = 3600
@@ -18,10 +19,10 @@ CREATION_TIMEOUT = 3600
 # rendered when their rows were made; broadcasts render each member's copy now.
 RENDERERS: dict[str, sending.Renderer] = {
     **dict.fromkeys(AUTOMATIC_KINDS, sending.stored_mails),
-    "record": sending.stored_mails,
-    "admin_copy": sending.stored_mails,
-    "test": sending.stored_mails,
-    "broadcast": rendering.build_broadcast_mails,
+    MessageKind.RECORD: sending.stored_mails,
+    MessageKind.ADMIN_COPY: sending.stored_mails,
+    MessageKind.TEST: sending.stored_mails,
+    MessageKind.BROADCAST: rendering.build_broadcast_mails,
 }
 
 
@@ -29,7 +30,7 @@ def send_store(store_id: int) -> dict[str, int]:
     """Send a batch of one store's due mail, then hand the rest to the next job."""
     counts = sending.send_store(store_id, RENDERERS)
     if counts:
-        queue.dispatch_sending([store_id])
+        queue.send_soon([store_id])
     return counts
 
 
@@ -37,7 +38,7 @@ def create_mails(scheduled: bool = True, actor: str = "system") -> dict:
     """Create automatic mails (hourly while auto-run creation is on, or on demand), then send."""
     report = automatic.create_mails(actor, scheduled=scheduled)
     if report.queued:
-        queue.dispatch_sending()
+        queue.send_soon()
     return report.details()
 
 
@@ -45,7 +46,8 @@ def reconcile() -> dict[str, int]:
     return queue.reconcile()
 
 
-def schedule(cron: CronScheduler, prefix: str) -> None:
-    """Register the periodic jobs. Every one is idempotent, so a double run changes nothing."""
-    cron.register(reconcile, f"{prefix}-default", interval=60)
-    cron.register(create_mails, f"{prefix}-default", cron="0 * * * *", job_timeout=CREATION_TIMEOUT)
+# The periodic jobs: (function, queue, when). Every one is idempotent: a double run changes nothing.
+PERIODIC = (
+    (reconcile, "default", {"interval": 60}),
+    (create_mails, "default", {"cron": "0 * * * *", "job_timeout": CREATION_TIMEOUT}),
+)

@@ -16,10 +16,11 @@ from werkzeug.serving import make_server
 
 from shopmail import create_app
 from shopmail.extensions import db
+from tests.factories import PASSWORD, MailStoreFactory, StoreFactory, UserFactory
 
 pytest_plugins = ["tests.support.smtp"]
 
-PASSWORD = "correct-horse-battery"
+__all__ = ["PASSWORD", "csrf_token", "log_in", "run_worker"]
 
 
 class IsolatedClient(FlaskClient):
@@ -105,12 +106,8 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture
 def make_user(app):
-    from shopmail.people.users import create_user
-
     def make(email: str = "staff@example.com", role: str = "staff", **kwargs):
-        user = create_user(email, PASSWORD, role=role, **kwargs)
-        db.session.commit()
-        return user
+        return UserFactory(email=email, role=role, password=PASSWORD, **kwargs)
 
     return make
 
@@ -162,26 +159,17 @@ def live_server(app):
 
 
 @pytest.fixture
+def store(app):
+    """A store the data-in tests push records into (code "own")."""
+    return StoreFactory(code="own", name="さくら雑貨 本店")
+
+
+@pytest.fixture
 def mail_store(smtp_server):
     """A store that sends through the test SMTP server, with the desk's switches all on."""
-    from shopmail.models import DeskSettings, Store
+    from shopmail.models import DeskSettings
 
-    store = Store(
-        code="own",
-        name="さくら雑貨 本店",
-        channel="own",
-        from_addr="shop@sakura.example.jp",
-        from_name="さくら雑貨 本店",
-        reply_to="support@sakura.example.jp",
-        bcc="archive@sakura.example.jp",
-        signature_pc="--\nさくら雑貨 本店\nTEL 075-000-0000",
-        signature_mobile="--\nさくら雑貨",
-        relay_mode="own",
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        smtp_security="none",
-    )
-    db.session.add(store)
+    store = MailStoreFactory(smtp_server=smtp_server)
     settings = DeskSettings.get()
     settings.mail_server_running = True
     settings.auto_send = True

@@ -22,6 +22,7 @@ from sqlalchemy import ARRAY, Integer, any_, bindparam, exists, func, select
 
 from shopmail.automatic import templates
 from shopmail.core import audit, merge, outbox
+from shopmail.core.states import Channel, MessageKind, MessageState
 from shopmail.extensions import db
 from shopmail.mail.addresses import device_of
 from shopmail.models import DeskSettings, KindSetting, Message, Order, OrderLine, Shipment, Store
@@ -29,12 +30,12 @@ from shopmail.models.stores import KINDS
 from shopmail.models.types import utcnow
 
 REACH_BACK = {
-    "order_confirmation": timedelta(weeks=1),
-    "shipping_notice": timedelta(weeks=1),
-    "follow_up": timedelta(days=90),
+    MessageKind.ORDER_CONFIRMATION: timedelta(weeks=1),
+    MessageKind.SHIPPING_NOTICE: timedelta(weeks=1),
+    MessageKind.FOLLOW_UP: timedelta(days=90),
 }
 # Amazon does not allow follow-up mails to its buyers.
-NO_FOLLOW_UP_CHANNELS = ("amazon",)
+NO_FOLLOW_UP_CHANNELS = (Channel.AMAZON,)
 CHUNK = 1000
 _ORDER_COLUMNS = [
     c for c in Order.__table__.columns if c.name not in ("created_at", "updated_at", "status")
@@ -101,13 +102,14 @@ def follow_up_allowed(store: Store) -> bool:
 def create_mails(
     actor="system", now: datetime | None = None, scheduled: bool = False
 ) -> CreationReport:
-    """One creation run over every kind in use and every store; commits chunk by chunk.
+    """One creation run over every kind in use and every store, flushed chunk by chunk (the
+    job or command around it commits; the dedupe keys make a rerun after a failure safe).
 
     A `scheduled` run (the hourly job) creates only while auto-run creation is switched on.
     """
     now = now or utcnow()
     report = CreationReport()
-    if scheduled and not DeskSettings.get().auto_create:
+    if scheduled and not DeskSettings.current().auto_create:
         return report
     settings = db.session.scalars(
         select(KindSetting).where(KindSetting.in_use.is_(True), KindSetting.kind.in_(KINDS))
@@ -120,20 +122,19 @@ def create_mails(
     for setting in settings:
         started = setting.started_at or now
         for store in stores:
-            if setting.kind == "follow_up" and not follow_up_allowed(store):
+            if setting.kind == MessageKind.FOLLOW_UP and not follow_up_allowed(store):
                 continue
             _create_for_store(setting.kind, store, started, now, resolver, bank, report)
         setting.backfill_done = True
     # The hourly run leaves a trace only when it made (or could not make) something.
     if actor != "system" or report.total or report.missing_templates:
         audit.record(actor, "mails.created", None, **report.details())
-    db.session.commit()
     return report
 
 
 def _create_for_store(kind, store, started, now, resolver, bank, report) -> None:
     fixed = merge.store_values(store, now)
-    delay = timedelta(days=store.follow_up_days if kind == "follow_up" else 0)
+    delay = timedelta(days=store.follow_up_days if kind == MessageKind.FOLLOW_UP else 0)
     # One set-based query for what is due; then the orders themselves a chunk at a time.
     due = _connection().execute(_eligible(kind, store, started - REACH_BACK[kind], now - delay))
     due = dict(due.all())
@@ -141,19 +142,20 @@ def _create_for_store(kind, store, started, now, resolver, bank, report) -> None
     orders_by_id = _chunk_queries(_connection().dialect.name)[0]
     for start in range(0, len(ids), CHUNK):
         page = _connection().execute(orders_by_id, {"ids": ids[start : start + CHUNK]}).all()
-        by_state: dict[str, list[dict]] = {"held": [], "queued": []}
+        by_state: dict[str, list[dict]] = {MessageState.HELD: [], MessageState.QUEUED: []}
         for order in _with_lines_and_shipments(page):
             row = _row(kind, store, order, resolver, fixed, bank, report)
             if row is not None:
                 # The mail's own moment (follow-up: confirmation + delay) before the switch-on
                 # means it was reached back for: held for review.
-                row["state"] = "held" if due[order.id] + delay < started else "queued"
+                late = due[order.id] + delay < started
+                row["state"] = MessageState.HELD if late else MessageState.QUEUED
                 by_state[row["state"]].append(row)
         for state, rows in by_state.items():
             made = outbox.add_messages(rows)
             report.created[kind] += made
             setattr(report, state, getattr(report, state) + made)
-        db.session.commit()
+        db.session.flush()
 
 
 def _eligible(kind: str, store: Store, since: datetime, until: datetime):
@@ -161,7 +163,7 @@ def _eligible(kind: str, store: Store, since: datetime, until: datetime):
     has_row = exists().where(Message.order_id == Order.id, Message.kind == kind)
     query = select(Order.id).where(Order.store_id == store.id, Order.buyer_email != "", ~has_row)
     query = query.order_by(Order.id)
-    if kind == "order_confirmation":
+    if kind == MessageKind.ORDER_CONFIRMATION:
         return query.add_columns(Order.ordered_at).where(
             Order.ordered_at >= since, Order.ordered_at <= until
         )
@@ -201,11 +203,15 @@ def _with_lines_and_shipments(page) -> list[SimpleNamespace]:
 def _row(kind, store, order, resolver, fixed, bank, report) -> dict | None:
     device = device_of(order.buyer_email)
     shipment = None
-    if kind == "order_confirmation":
+    if kind == MessageKind.ORDER_CONFIRMATION:
         variant = templates.stage_for(order.purchase_count, store.repeat_from_count)
     else:
         shipment = _first_confirmed(order.shipments)
-        variant = (shipment.carrier or order.delivery_method) if kind == "shipping_notice" else ""
+        variant = (
+            (shipment.carrier or order.delivery_method)
+            if kind == MessageKind.SHIPPING_NOTICE
+            else ""
+        )
     template = resolver.compiled(store.id, kind, device, variant, fixed)
     if template is None:
         report.missing_templates[f"{store.name} / {variant or '-'} / {device}"] += 1

@@ -8,6 +8,8 @@ generic variant "" plus one per common carrier. Mobile versions are short and si
 
 from __future__ import annotations
 
+from shopmail.core.states import MessageKind
+
 DEFAULT_CARRIERS: tuple[str, ...] = ("ヤマト運輸", "佐川急便", "日本郵便")
 
 _ORDER_BLOCK_PC = """\
@@ -60,8 +62,8 @@ def _confirmation(stage: str) -> list[tuple[str, str, str, str, str]]:
     if stage == "2":
         subject = "【[TENPO_NAME]】いつもありがとうございます ご注文確認(注文番号:[ORDER_NO])"
     return [
-        ("order_confirmation", "pc", stage, subject, pc),
-        ("order_confirmation", "mobile", stage, "ご注文確認[ORDER_NO]", mobile),
+        (MessageKind.ORDER_CONFIRMATION, "pc", stage, subject, pc),
+        (MessageKind.ORDER_CONFIRMATION, "mobile", stage, "ご注文確認[ORDER_NO]", mobile),
     ]
 
 
@@ -88,8 +90,8 @@ def _shipping(carrier: str) -> list[tuple[str, str, str, str, str]]:
     )
     subject = "【[TENPO_NAME]】商品発送のお知らせ(注文番号:[ORDER_NO])"
     return [
-        ("shipping_notice", "pc", carrier, subject, pc),
-        ("shipping_notice", "mobile", carrier, "発送のお知らせ[ORDER_NO]", mobile),
+        (MessageKind.SHIPPING_NOTICE, "pc", carrier, subject, pc),
+        (MessageKind.SHIPPING_NOTICE, "mobile", carrier, "発送のお知らせ[ORDER_NO]", mobile),
     ]
 
 
@@ -106,8 +108,8 @@ def _follow_up() -> list[tuple[str, str, str, str, str]]:
         "商品は無事に届きましたか?\nご不明点はこのメールにご返信ください。\n\n[SIGN_M]\n"
     )
     return [
-        ("follow_up", "pc", "", "【[TENPO_NAME]】商品はお手元に届きましたでしょうか", pc),
-        ("follow_up", "mobile", "", "商品到着のご確認", mobile),
+        (MessageKind.FOLLOW_UP, "pc", "", "【[TENPO_NAME]】商品はお手元に届きましたでしょうか", pc),
+        (MessageKind.FOLLOW_UP, "mobile", "", "商品到着のご確認", mobile),
     ]
 
 

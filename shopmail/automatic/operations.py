@@ -17,6 +17,8 @@ from sqlalchemy import func, select
 
 from shopmail.automatic import templates
 from shopmail.core import audit
+from shopmail.core import dispatch as queue
+from shopmail.core.states import MessageKind, MessageState, StepState
 from shopmail.extensions import db
 from shopmail.models import AuditEntry, DeskSettings, KindSetting, Message, Order, Shipment, Store
 from shopmail.models.stores import KINDS
@@ -24,6 +26,7 @@ from shopmail.models.types import utcnow
 
 MAX_FOLLOW_UP_DAYS = 365
 MAX_REPEAT_COUNT = 1000
+CREATION_TIMEOUT = 3600
 
 
 class RuleError(ValueError):
@@ -31,13 +34,11 @@ class RuleError(ValueError):
 
 
 def kind_settings() -> dict[str, KindSetting]:
-    """One row per automatic kind, created (switched off) when missing."""
+    """One row per automatic kind; a kind never switched on reads as off (and writes nothing)."""
     rows = {k.kind: k for k in db.session.scalars(select(KindSetting))}
     for kind in KINDS:
         if kind not in rows:
-            rows[kind] = KindSetting(kind=kind, in_use=False)
-            db.session.add(rows[kind])
-    db.session.flush()
+            rows[kind] = KindSetting(kind=kind, in_use=False, backfill_done=False)
     return {kind: rows[kind] for kind in KINDS}
 
 
@@ -54,8 +55,20 @@ def set_switch(actor, name: str, on: bool) -> bool:
         return False
     setattr(settings, name, on)
     audit.record(actor, f"desk.{name}_{'on' if on else 'off'}", settings)
-    db.session.commit()
+    if name == "auto_send" and on:
+        queue.send_soon()  # mail queued while sending was off goes now
     return True
+
+
+def start_creation(actor_email: str) -> None:
+    """Create the automatic mails now, in a job (one at a time), once this request commits."""
+    queue.enqueue_after_commit(
+        "shopmail.jobs.create_mails",
+        False,
+        actor_email,
+        job_id="create-mails",
+        job_timeout=CREATION_TIMEOUT,
+    )
 
 
 def set_kinds(actor, wanted: set[str], now: datetime | None = None) -> list[str]:
@@ -69,9 +82,10 @@ def set_kinds(actor, wanted: set[str], now: datetime | None = None) -> list[str]
         if on:
             row.started_at = now or utcnow()
             row.backfill_done = False
+        db.session.add(row)  # a kind switched on for the first time gets its row now
+        db.session.flush()
         audit.record(actor, f"kind.{'enabled' if on else 'disabled'}", row, kind=kind)
         changed.append(kind)
-    db.session.commit()
     return changed
 
 
@@ -92,35 +106,37 @@ def set_store_rules(actor, store: Store, follow_up_days: int, repeat_from_count:
         repeat_from_count=repeat_from_count,
         before=list(before),
     )
-    db.session.commit()
     return True
 
 
 @dataclass(frozen=True)
 class Step:
     number: int
-    state: str  # "done", "next" or "later"
+    state: StepState
     count: int = 0
 
 
 def guide() -> list[Step]:
     """The manual's first-start order with each step's state, derived from the data."""
-    settings = DeskSettings.get()
+    settings = DeskSettings.current()
     rows = kind_settings().values()
     created = any(row.in_use and row.backfill_done for row in rows)
     held = held_count()
     sending = settings.mail_server_running and settings.auto_send
+    done, next_, later = StepState.DONE, StepState.NEXT, StepState.LATER
     states = [
-        "done" if created else "next",
-        "later" if not created else ("done" if held == 0 else "next"),
-        "later" if not created or held else ("done" if sending else "next"),
+        done if created else next_,
+        later if not created else (done if held == 0 else next_),
+        later if not created or held else (done if sending else next_),
     ]
     return [Step(1, states[0]), Step(2, states[1], held), Step(3, states[2])]
 
 
 def held_count() -> int:
     return db.session.scalar(
-        select(func.count(Message.id)).where(Message.state == "held", Message.kind.in_(KINDS))
+        select(func.count(Message.id)).where(
+            Message.state == MessageState.HELD, Message.kind.in_(KINDS)
+        )
     )
 
 
@@ -143,7 +159,7 @@ class TemplateGap:
 
 def shipping_gaps() -> list[TemplateGap]:
     """Carriers of each store's orders without a shipping notice of their own (or any)."""
-    if not kind_settings()["shipping_notice"].in_use:
+    if not kind_settings()[MessageKind.SHIPPING_NOTICE].in_use:
         return []
     resolver = templates.Resolver.load()
     carrier = func.coalesce(func.nullif(Shipment.carrier, ""), Order.delivery_method)
@@ -157,7 +173,7 @@ def shipping_gaps() -> list[TemplateGap]:
     gaps = []
     for store_id, name in sorted(pairs, key=lambda p: (p[0], p[1] or "")):
         for device in templates.DEVICES:
-            found = resolver.find(store_id, "shipping_notice", device, name or "")
+            found = resolver.find(store_id, MessageKind.SHIPPING_NOTICE, device, name or "")
             if found is None or found.variant != (name or ""):
                 gaps.append(TemplateGap(stores[store_id], name or "", device, found is not None))
     return gaps

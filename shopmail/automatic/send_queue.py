@@ -15,15 +15,17 @@ from email.parser import BytesParser
 from sqlalchemy import func, select, update
 
 from shopmail.core import audit, outbox, sending
+from shopmail.core import dispatch as queue
+from shopmail.core.states import MessageKind, MessageState
 from shopmail.extensions import db
 from shopmail.mail.compose import compose
 from shopmail.models import Message, Store
-from shopmail.models.outbox import MESSAGE_KINDS
 
-KINDS = tuple(k for k in MESSAGE_KINDS if k not in ("broadcast", "admin_copy"))
-QUEUE_STATES = ("held", "queued", "retrying", "sending", "unknown")
-DELETABLE = ("held", "queued", "retrying", "unknown")
-HISTORY_STATES = ("sent", "retrying", "failed", "unknown")
+KINDS = tuple(k for k in MessageKind if k not in (MessageKind.BROADCAST, MessageKind.ADMIN_COPY))
+_S = MessageState
+QUEUE_STATES = (_S.HELD, _S.QUEUED, _S.RETRYING, _S.SENDING, _S.UNKNOWN)
+DELETABLE = (_S.HELD, _S.QUEUED, _S.RETRYING, _S.UNKNOWN)
+HISTORY_STATES = (_S.SENT, _S.RETRYING, _S.FAILED, _S.UNKNOWN)
 HISTORY_LIMIT = 1000
 PER_PAGE = 200
 
@@ -78,12 +80,12 @@ def delete(actor, wanted: Filter, ids: Sequence[int] | None) -> int:
         update(Message)
         .where(Message.id.in_(_targets(wanted, ids, DELETABLE).scalar_subquery()))
         .where(Message.claimed_by.is_(None))
-        .values(state="deleted"),
+        .values(state=MessageState.DELETED),
         execution_options={"synchronize_session": False},
     )
     if result.rowcount:
         audit.record(actor, "queue.deleted", None, count=result.rowcount, **_describe(wanted))
-    db.session.commit()
+        outbox.finish_runs()  # a run whose last open rows were deleted has ended
     return result.rowcount
 
 
@@ -91,23 +93,25 @@ def release(actor, wanted: Filter, ids: Sequence[int] | None) -> int:
     """Held rows (ticked, or all shown) are queued: they go out once sending is on."""
     result = db.session.execute(
         update(Message)
-        .where(Message.id.in_(_targets(wanted, ids, ("held",)).scalar_subquery()))
-        .values(state="queued"),
+        .where(Message.id.in_(_targets(wanted, ids, (MessageState.HELD,)).scalar_subquery()))
+        .values(state=MessageState.QUEUED),
         execution_options={"synchronize_session": False},
     )
     if result.rowcount:
         audit.record(actor, "queue.released", None, count=result.rowcount, **_describe(wanted))
-    db.session.commit()
+        queue.send_soon()
     return result.rowcount
 
 
 def send_again(actor, ids: Sequence[int]) -> int:
     """Failed or unknown rows are queued again on purpose; an unknown one may arrive twice."""
-    ids = db.session.scalars(_targets(Filter(), ids, ("failed", "unknown"))).all()
+    ids = db.session.scalars(
+        _targets(Filter(), ids, (MessageState.FAILED, MessageState.UNKNOWN))
+    ).all()
     count = outbox.requeue(ids)
     if count:
         audit.record(actor, "queue.requeued", None, count=count, ids=list(ids)[:100])
-    db.session.commit()
+        queue.send_soon()
     return count
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select, union
 
 from shopmail.automatic.default_templates import DEFAULT_CARRIERS, shipped_templates
 from shopmail.core import audit, merge
+from shopmail.core.states import MessageKind
 from shopmail.extensions import db
 from shopmail.mail import tags
 from shopmail.models import DeskSettings, Order, OrderMailTemplate, Shipment, Store
@@ -39,9 +40,9 @@ def stage_for(purchase_count: int, repeat_from_count: int) -> str:
 def candidates(store_id: int | None, kind: str, device: str, variant: str) -> list[tuple]:
     """The template keys to try, in order: (scope, kind, device, variant)."""
     variants = [variant]
-    if kind == "shipping_notice" and variant:
+    if kind == MessageKind.SHIPPING_NOTICE and variant:
         variants.append("")
-    elif kind == "order_confirmation" and variant != "1":
+    elif kind == MessageKind.ORDER_CONFIRMATION and variant != "1":
         variants.append("1")
     scopes = [scope_of(store_id), DEFAULT_SCOPE] if store_id is not None else [DEFAULT_SCOPE]
     return [(scope, kind, device, v) for v in variants for scope in scopes]
@@ -92,8 +93,8 @@ class Resolver:
 
     @classmethod
     def load(cls) -> Resolver:
-        ensure_defaults()
-        return cls(db.session.scalars(select(OrderMailTemplate)))
+        rows = list(db.session.scalars(select(OrderMailTemplate)))
+        return cls([*rows, *shipped_defaults(_seeded_kinds())])
 
     def find(self, store_id: int | None, kind: str, device: str, variant: str):
         for key in candidates(store_id, kind, device, variant):
@@ -113,18 +114,32 @@ class Resolver:
         return self._compiled[key]
 
 
-def ensure_defaults() -> int:
-    """Seed the shipped common defaults of every kind that has none yet (its first need).
-
-    A kind already seeded is left as the admins keep it; returns how many rows were added.
-    """
-    seeded = set(
+def _seeded_kinds() -> set[str]:
+    return set(
         db.session.scalars(
             select(OrderMailTemplate.kind)
             .where(OrderMailTemplate.scope == DEFAULT_SCOPE)
             .distinct()
         )
     )
+
+
+def shipped_defaults(seeded: set[str]) -> list[OrderMailTemplate]:
+    """The shipped common defaults of the kinds not seeded yet, as unsaved rows: read as
+    templates until an admin first saves a default of the kind (a read writes nothing)."""
+    return [
+        OrderMailTemplate(scope=DEFAULT_SCOPE, store_id=None, **t)
+        for t in shipped_templates()
+        if t["kind"] not in seeded
+    ]
+
+
+def ensure_defaults() -> int:
+    """Seed the shipped common defaults of every kind that has none yet (before a default is
+    first saved). A kind already seeded is left as the admins keep it; returns how many rows
+    were added.
+    """
+    seeded = _seeded_kinds()
     missing = [t for t in shipped_templates() if t["kind"] not in seeded]
     if not missing:
         return 0
@@ -137,7 +152,6 @@ def ensure_defaults() -> int:
         [{"scope": DEFAULT_SCOPE, "store_id": None, **t} for t in missing]
     )
     db.session.execute(statement.on_conflict_do_nothing())
-    db.session.commit()
     return len(missing)
 
 
@@ -147,16 +161,18 @@ def carriers() -> list[str]:
         union(
             select(Order.delivery_method).distinct(),
             select(Shipment.carrier).distinct(),
-            select(OrderMailTemplate.variant).where(OrderMailTemplate.kind == "shipping_notice"),
+            select(OrderMailTemplate.variant).where(
+                OrderMailTemplate.kind == MessageKind.SHIPPING_NOTICE
+            ),
         )
     )
     return list(dict.fromkeys([*DEFAULT_CARRIERS, *sorted(c for c in found if c)]))
 
 
 def variants(kind: str) -> list[str]:
-    if kind == "order_confirmation":
+    if kind == MessageKind.ORDER_CONFIRMATION:
         return list(STAGES)
-    if kind == "shipping_notice":
+    if kind == MessageKind.SHIPPING_NOTICE:
         return ["", *carriers()]
     return [""]
 
@@ -202,18 +218,16 @@ class EditorState:
 
 
 def editor_state(sel: Selection) -> EditorState:
-    ensure_defaults()
     keys = candidates(sel.store_id, sel.kind, sel.device, sel.variant)
-    rows = {
-        (t.scope, t.kind, t.device, t.variant): t
-        for t in db.session.scalars(
-            select(OrderMailTemplate).where(
-                OrderMailTemplate.scope.in_({k[0] for k in keys}),
-                OrderMailTemplate.kind == sel.kind,
-                OrderMailTemplate.device == sel.device,
-            )
+    saved = db.session.scalars(
+        select(OrderMailTemplate).where(
+            OrderMailTemplate.scope.in_({k[0] for k in keys}),
+            OrderMailTemplate.kind == sel.kind,
+            OrderMailTemplate.device == sel.device,
         )
-    }
+    )
+    shipped = [t for t in shipped_defaults(_seeded_kinds()) if t.kind == sel.kind]
+    rows = {(t.scope, t.kind, t.device, t.variant): t for t in [*shipped, *saved]}
     found = Resolver(rows.values()).find(sel.store_id, sel.kind, sel.device, sel.variant)
     if found is None:
         return EditorState("", "", False, None)
@@ -243,6 +257,8 @@ def save(actor, sel: Selection, subject: str, body: str) -> OrderMailTemplate:
     unknown = unknown_tags(subject, body)
     if unknown:
         raise TemplateTagError(unknown)
+    if sel.store_id is None:
+        ensure_defaults()  # the kind's other shipped defaults stay as they read until now
     row = db.session.scalar(select(OrderMailTemplate).filter_by(**_key_filter(sel)))
     if row is None:
         row = OrderMailTemplate(store_id=sel.store_id, **_key_filter(sel))
@@ -250,7 +266,6 @@ def save(actor, sel: Selection, subject: str, body: str) -> OrderMailTemplate:
     row.subject, row.body = subject.strip(), body
     db.session.flush()
     audit.record(actor, "template.saved", row, **_describe(sel))
-    db.session.commit()
     return row
 
 
@@ -263,7 +278,6 @@ def reset(actor, sel: Selection) -> bool:
         return False
     audit.record(actor, "template.reset", row, **_describe(sel))
     db.session.delete(row)
-    db.session.commit()
     return True
 
 
@@ -298,7 +312,7 @@ def bank_account_text() -> str:
 def sample_order(sel: Selection) -> tuple[Order, Shipment | None] | None:
     """A real, recent order that fits the slot as closely as the data allows."""
     wishes = []
-    if sel.kind != "order_confirmation":
+    if sel.kind != MessageKind.ORDER_CONFIRMATION:
         shipped = select(Shipment.order_id).where(Shipment.confirmed_at.isnot(None))
         if sel.variant:
             wishes.append(Order.id.in_(shipped.where(Shipment.carrier == sel.variant)))

@@ -23,7 +23,6 @@ from shopmail.automatic import creation as automatic
 from shopmail.automatic import operations, send_queue
 from shopmail.automatic import templates as order_templates
 from shopmail.automatic.forms import ActionForm, StoreRulesForm, TemplateForm
-from shopmail.core import dispatch as queue
 from shopmail.extensions import db, htmx
 from shopmail.mail import tags
 from shopmail.models import DeskSettings, Store
@@ -39,7 +38,7 @@ bp = Blueprint("automatic", __name__, url_prefix="/automatic")
 def operations_page():
     return render_template(
         "automatic/operations.html",
-        desk=DeskSettings.get(),
+        desk=DeskSettings.current(),
         kinds=operations.kind_settings(),
         stores=send_queue.stores(),
         steps=operations.guide(),
@@ -57,11 +56,8 @@ def switch(name: str):
     value = request.form.get("on")
     if name not in ("auto_create", "auto_send") or value not in ("0", "1"):
         abort(400)
-    changed = ActionForm().validate_on_submit() and operations.set_switch(
-        current_user, name, value == "1"
-    )
-    if changed and name == "auto_send" and value == "1":
-        queue.dispatch_sending()  # mail queued while sending was off goes now
+    if ActionForm().validate_on_submit():
+        operations.set_switch(current_user, name, value == "1")
     return redirect(url_for(".operations"))
 
 
@@ -95,13 +91,7 @@ def create_now():
     if not operations.kinds_in_use():
         flash(_l("Choose the kinds in use first."), "error")
     elif ActionForm().validate_on_submit():
-        queue.enqueue(
-            "shopmail.jobs.create_mails",
-            False,
-            current_user.email,
-            job_id="create-mails",
-            job_timeout=3600,
-        )
+        operations.start_creation(current_user.email)
         flash(_l("Creation started: the mails appear in the send queue shortly."), "success")
     return redirect(url_for(".operations"))
 
@@ -247,7 +237,6 @@ def queue_release():
         flash(_l("Tick the held mails to release first."), "error")
         return _back()
     count = send_queue.release(current_user, _filter(), picked)
-    queue.dispatch_sending()
     flash(_l("%(n)s mails were released for sending.", n=count), "success")
     return _back()
 
@@ -267,7 +256,6 @@ def message(message_id: int):
 @bp.post("/messages/<int:message_id>/send-again")
 def send_again(message_id: int):
     if ActionForm().validate_on_submit() and send_queue.send_again(current_user, [message_id]):
-        queue.dispatch_sending()
         flash(_l("The mail was queued to be sent again."), "success")
     else:
         flash(_l("Only failed or unknown mails can be sent again."), "error")

@@ -20,6 +20,7 @@ from shopmail.broadcasts import rendering as broadcast_mail
 from shopmail.core import audit, outbox
 from shopmail.core import dispatch as queue
 from shopmail.core import member_filter as members
+from shopmail.core.states import BroadcastState, Channel, MessageKind, MessageState
 from shopmail.extensions import db
 from shopmail.mail.addresses import device_of
 from shopmail.models import Broadcast, BroadcastTemplate, DeskSettings, Member, Store, User
@@ -58,7 +59,7 @@ class Audience:
 
 def default_store() -> Store | None:
     """The B2B store (members are B2B customers), else the first store."""
-    order = (case((Store.channel == "b2b", 0), else_=1), Store.id)
+    order = (case((Store.channel == Channel.B2B, 0), else_=1), Store.id)
     return db.session.scalar(select(Store).order_by(*order).limit(1))
 
 
@@ -66,7 +67,7 @@ def create_draft(args: Mapping[str, str], member_ids: list[int] | None, actor: U
     """A draft for every member matching `args`, or for the ticked `member_ids`."""
     store = default_store()
     broadcast = Broadcast(
-        state="draft",
+        state=BroadcastState.DRAFT,
         store_id=store.id if store else None,
         member_filter={} if member_ids else members.parse_filter(args).args,
         member_ids=sorted(set(member_ids)) if member_ids else None,
@@ -75,7 +76,6 @@ def create_draft(args: Mapping[str, str], member_ids: list[int] | None, actor: U
     db.session.add(broadcast)
     db.session.flush()
     audit.record(actor, "broadcast.drafted", broadcast, ticked=len(member_ids or []))
-    db.session.commit()
     return broadcast
 
 
@@ -119,7 +119,7 @@ def audience(broadcast: Broadcast) -> Audience:
 
 def save_draft(broadcast: Broadcast, draft: Draft, actor: User) -> None:
     """Check and keep the compose step's values; raises BroadcastError or ContentError."""
-    _require_state(broadcast, "draft")
+    _require_state(broadcast, BroadcastState.DRAFT)
     html = broadcast_mail.compile_content(draft.subject, draft.body, draft.format)
     for name in Draft.__dataclass_fields__:
         setattr(broadcast, name, getattr(draft, name))
@@ -130,12 +130,11 @@ def save_draft(broadcast: Broadcast, draft: Draft, actor: User) -> None:
         db.session.rollback()  # an unsendable draft keeps its last good values
         raise
     audit.record(actor, "broadcast.composed", broadcast, subject=draft.subject)
-    db.session.commit()
 
 
 def apply_template(broadcast: Broadcast, draft: Draft, actor: User) -> None:
     """Keep the form as it is, with subject, body and format taken from the chosen template."""
-    _require_state(broadcast, "draft")
+    _require_state(broadcast, BroadcastState.DRAFT)
     template = db.session.get(BroadcastTemplate, draft.template_id or 0)
     if template is None:
         raise BroadcastError(_l("Choose a template first."))
@@ -144,7 +143,6 @@ def apply_template(broadcast: Broadcast, draft: Draft, actor: User) -> None:
     broadcast.subject, broadcast.body = template.subject, template.body
     broadcast.format, broadcast.html = template.format, None
     audit.record(actor, "broadcast.template_applied", broadcast, template=template.name)
-    db.session.commit()
 
 
 def preview(broadcast: Broadcast) -> tuple[Member, broadcast_mail.Copy]:
@@ -194,8 +192,8 @@ def start(broadcast: Broadcast, actor: User) -> int:
     now = utcnow()
     moved = db.session.execute(
         update(Broadcast)
-        .where(Broadcast.id == broadcast.id, Broadcast.state == "draft")
-        .values(state="sending", started_at=now),
+        .where(Broadcast.id == broadcast.id, Broadcast.state == BroadcastState.DRAFT)
+        .values(state=BroadcastState.SENDING, started_at=now),
         execution_options={"synchronize_session": False},
     ).rowcount
     if moved != 1:
@@ -209,10 +207,9 @@ def start(broadcast: Broadcast, actor: User) -> int:
         raise BroadcastError(_over_quota(exc.wanted, exc.left)) from None
     store = db.session.get(Store, broadcast.store_id)
     _queue_admin_copy(broadcast, store, first)
-    broadcast.state, broadcast.started_at, broadcast.total = "sending", now, n
+    broadcast.state, broadcast.started_at, broadcast.total = BroadcastState.SENDING, now, n
     audit.record(actor, "broadcast.started", broadcast, recipients=n, month=quota.month_of(now))
-    db.session.commit()
-    queue.dispatch_sending([broadcast.store_id])
+    queue.send_soon([broadcast.store_id])
     return n
 
 
@@ -229,8 +226,8 @@ def _queue_rows(broadcast: Broadcast) -> tuple[int, Member | None]:
             [
                 dict(
                     dedupe_key=f"broadcast:{broadcast.id}:member:{m.id}",
-                    kind="broadcast",
-                    state="queued",
+                    kind=MessageKind.BROADCAST,
+                    state=MessageState.QUEUED,
                     store_id=broadcast.store_id,
                     broadcast_id=broadcast.id,
                     member_id=m.id,
@@ -243,12 +240,12 @@ def _queue_rows(broadcast: Broadcast) -> tuple[int, Member | None]:
                 for m in batch
             ]
         )
-    counts = outbox.count_by_state(broadcast_id=broadcast.id, kind="broadcast")
+    counts = outbox.count_by_state(broadcast_id=broadcast.id, kind=MessageKind.BROADCAST)
     return sum(counts.values()), first
 
 
 def _queue_admin_copy(broadcast: Broadcast, store: Store, first: Member | None) -> None:
-    addr = DeskSettings.get().admin_copy_addr
+    addr = DeskSettings.current().admin_copy_addr
     if not addr or first is None:
         return
     copy = broadcast_mail.render_copy(
@@ -258,8 +255,8 @@ def _queue_admin_copy(broadcast: Broadcast, store: Store, first: Member | None) 
         [
             dict(
                 dedupe_key=f"broadcast:{broadcast.id}:admin_copy",
-                kind="admin_copy",
-                state="queued",
+                kind=MessageKind.ADMIN_COPY,
+                state=MessageState.QUEUED,
                 store_id=broadcast.store_id,
                 broadcast_id=broadcast.id,
                 to_addr=addr,

@@ -49,13 +49,13 @@ def month_of(moment: datetime | None = None) -> str:
 def status(month: str | None = None) -> QuotaStatus:
     month = month or month_of()
     row = db.session.get(QuotaMonth, month)
-    return QuotaStatus(month, DeskSettings.get().monthly_quota, row.used if row else 0)
+    return QuotaStatus(month, DeskSettings.current().monthly_quota, row.used if row else 0)
 
 
 def reserve(n: int, month: str | None = None) -> None:
     """Reserve `n` sends in the current transaction, or raise QuotaExceeded (caller rolls back)."""
     month = month or month_of()
-    limit = DeskSettings.get().monthly_quota
+    limit = DeskSettings.current().monthly_quota
     _ensure_row(month)
     reserved = db.session.execute(
         update(QuotaMonth)

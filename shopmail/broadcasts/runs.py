@@ -14,25 +14,11 @@ from shopmail.broadcasts import quota
 from shopmail.broadcasts.drafts import BroadcastError
 from shopmail.core import audit, outbox
 from shopmail.core import dispatch as queue
+from shopmail.core.progress import Progress
+from shopmail.core.states import BroadcastState, MessageKind, MessageState
 from shopmail.extensions import db
 from shopmail.models import Broadcast, Member, Message, User
-from shopmail.models.outbox import OPEN_STATES
 from shopmail.models.types import utcnow
-
-
-@dataclass(frozen=True)
-class Progress:
-    total: int
-    sent: int
-    failed: int
-    unknown: int
-    remaining: int
-    deleted: int
-
-    @property
-    def percent(self) -> int:
-        done = self.sent + self.failed + self.unknown + self.deleted
-        return 100 if not self.total else min(100, round(100 * done / self.total))
 
 
 @dataclass(frozen=True)
@@ -44,6 +30,9 @@ class Refusal:
     code: int | None
     reply: str
     flagged: bool
+
+
+_CANCELLABLE = (BroadcastState.DRAFT, BroadcastState.SENDING, BroadcastState.PAUSED)
 
 
 def _move(broadcast: Broadcast, before: tuple[str, ...], after: str) -> bool:
@@ -60,31 +49,35 @@ def _move(broadcast: Broadcast, before: tuple[str, ...], after: str) -> bool:
 
 
 def pause(broadcast: Broadcast, actor: User) -> None:
-    if not _move(broadcast, ("sending",), "paused"):
+    if not _move(broadcast, (BroadcastState.SENDING,), BroadcastState.PAUSED):
         raise BroadcastError(_l("This broadcast cannot do that in its current state."))
     audit.record(actor, "broadcast.paused", broadcast)
-    db.session.commit()
 
 
 def resume(broadcast: Broadcast, actor: User) -> None:
-    if not _move(broadcast, ("paused",), "sending"):
+    if not _move(broadcast, (BroadcastState.PAUSED,), BroadcastState.SENDING):
         raise BroadcastError(_l("This broadcast cannot do that in its current state."))
     audit.record(actor, "broadcast.resumed", broadcast)
-    db.session.commit()
-    queue.dispatch_sending([broadcast.store_id])
+    outbox.finish_runs()  # its last rows may have ended while it was paused
+    queue.send_soon([broadcast.store_id])
 
 
 def cancel(broadcast: Broadcast, actor: User) -> int:
     """Stop for good: unsent rows become deleted and their quota is given back."""
-    if not _move(broadcast, ("draft", "sending", "paused"), "cancelled"):
+    if not _move(broadcast, _CANCELLABLE, BroadcastState.CANCELLED):
         raise BroadcastError(_l("This broadcast cannot do that in its current state."))
-    unsent = (Message.broadcast_id == broadcast.id, Message.state.in_(("queued", "retrying")))
+    unsent = (
+        Message.broadcast_id == broadcast.id,
+        Message.state.in_((MessageState.QUEUED, MessageState.RETRYING)),
+    )
     released = db.session.execute(
-        update(Message).where(*unsent, Message.kind == "broadcast").values(state="deleted"),
+        update(Message)
+        .where(*unsent, Message.kind == MessageKind.BROADCAST)
+        .values(state=MessageState.DELETED),
         execution_options={"synchronize_session": False},
     ).rowcount
     db.session.execute(
-        update(Message).where(*unsent).values(state="deleted"),
+        update(Message).where(*unsent).values(state=MessageState.DELETED),
         execution_options={"synchronize_session": False},
     )
     if broadcast.started_at is not None:
@@ -92,31 +85,22 @@ def cancel(broadcast: Broadcast, actor: User) -> int:
     _settle_counts(broadcast)
     broadcast.finished_at = utcnow()
     audit.record(actor, "broadcast.cancelled", broadcast, released=released)
-    db.session.commit()
     return released
 
 
 def progress(broadcast: Broadcast) -> Progress:
-    """Counts read from the outbox; a sending broadcast with nothing left open becomes done."""
-    counts = outbox.count_by_state(broadcast_id=broadcast.id, kind="broadcast")
-    remaining = sum(counts.get(state, 0) for state in OPEN_STATES)
-    if broadcast.state == "sending" and remaining == 0 and _move(broadcast, ("sending",), "done"):
-        broadcast.finished_at = utcnow()
-        _settle_counts(broadcast, counts)
-        db.session.commit()
-    return Progress(
-        total=broadcast.total,
-        sent=counts.get("sent", 0),
-        failed=counts.get("failed", 0),
-        unknown=counts.get("unknown", 0),
-        remaining=remaining,
-        deleted=counts.get("deleted", 0),
-    )
+    """Counts read from the outbox (it becomes done in the send loop: `outbox.finish_runs`)."""
+    counts = outbox.count_by_state(broadcast_id=broadcast.id, kind=MessageKind.BROADCAST)
+    ended = broadcast.state in (BroadcastState.DONE, BroadcastState.CANCELLED)
+    return Progress.of(counts, total=broadcast.total, ended=ended)
 
 
 def _settle_counts(broadcast: Broadcast, counts: dict[str, int] | None = None) -> None:
-    counts = counts or outbox.count_by_state(broadcast_id=broadcast.id, kind="broadcast")
-    broadcast.sent, broadcast.failed = counts.get("sent", 0), counts.get("failed", 0)
+    counts = counts or outbox.count_by_state(broadcast_id=broadcast.id, kind=MessageKind.BROADCAST)
+    broadcast.sent, broadcast.failed = (
+        counts.get(MessageState.SENT, 0),
+        counts.get(MessageState.FAILED, 0),
+    )
 
 
 def listing(page: int) -> tuple[Pagination, dict[int, Progress]]:
@@ -133,8 +117,8 @@ def _refused_rows(broadcast: Broadcast):
         .join(Member, Member.id == Message.member_id)
         .where(
             Message.broadcast_id == broadcast.id,
-            Message.kind == "broadcast",
-            Message.state == "failed",
+            Message.kind == MessageKind.BROADCAST,
+            Message.state == MessageState.FAILED,
             or_(Message.last_code.between(500, 599), Message.last_code.is_(None)),
         )
         .order_by(Member.id)
@@ -170,5 +154,4 @@ def flag_invalid_members(broadcast: Broadcast, member_ids: list[int], actor: Use
         audit.record(
             actor, "member.flagged_invalid", broadcast, count=len(flagged), member_ids=flagged
         )
-    db.session.commit()
     return len(flagged)

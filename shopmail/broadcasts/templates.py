@@ -45,7 +45,6 @@ def save_template(
     db.session.flush()
     action = "broadcast_template.created" if created else "broadcast_template.updated"
     audit.record(actor, action, template, name=fields.name)
-    db.session.commit()
     return template
 
 
@@ -56,7 +55,6 @@ def delete_template(template: BroadcastTemplate, actor: User) -> None:
     )
     audit.record(actor, "broadcast_template.deleted", template, name=template.name)
     db.session.delete(template)
-    db.session.commit()
 
 
 def save_settings(monthly_quota: int, admin_copy_addr: str, actor: User) -> None:
@@ -73,4 +71,3 @@ def save_settings(monthly_quota: int, admin_copy_addr: str, actor: User) -> None
         admin_copy_addr=addr,
     )
     settings.monthly_quota, settings.admin_copy_addr = monthly_quota, addr
-    db.session.commit()

@@ -44,4 +44,3 @@ def unsubscribe(member: Member, broadcast_id: int) -> None:
     if member.wants_mail:
         member.wants_mail = False
         audit.record("unsubscribe", "member.unsubscribed", member, broadcast_id=broadcast_id)
-    db.session.commit()

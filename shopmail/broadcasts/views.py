@@ -17,6 +17,7 @@ from shopmail.broadcasts import runs as broadcast_runs
 from shopmail.broadcasts import templates as broadcast_templates
 from shopmail.broadcasts.rendering import ContentError
 from shopmail.core import member_filter as members
+from shopmail.core.states import BroadcastState
 from shopmail.extensions import db, htmx
 from shopmail.mail.addresses import AddressError
 from shopmail.mail.tags import tags_for
@@ -122,7 +123,7 @@ def new():
 @bp.route("/<int:bid>/compose", methods=["GET", "POST"])
 def compose(bid: int):
     b = _broadcast(bid)
-    if b.state != "draft":
+    if b.state != BroadcastState.DRAFT:
         return redirect(url_for(".progress", bid=b.id))
     form = ComposeForm(data=None if request.method == "POST" else _compose_data(b)).fill()
     errors: list[str] = []
@@ -149,7 +150,7 @@ def compose(bid: int):
 @bp.get("/<int:bid>/confirm")
 def confirm(bid: int):
     b = _broadcast(bid)
-    if b.state != "draft":
+    if b.state != BroadcastState.DRAFT:
         return redirect(url_for(".progress", bid=b.id))
     try:
         audience = broadcasts.check_ready(b)
@@ -176,12 +177,12 @@ def send(bid: int):
 @bp.get("/<int:bid>/progress")
 def progress(bid: int):
     b = _broadcast(bid)
-    if b.state == "draft":
+    if b.state == BroadcastState.DRAFT:
         return redirect(url_for(".compose", bid=b.id))
     context = dict(
         b=b,
         progress=broadcast_runs.progress(b),
-        server_running=DeskSettings.get().mail_server_running,
+        server_running=DeskSettings.current().mail_server_running,
     )
     if htmx and not htmx.history_restore_request:
         return render_template("broadcasts/_progress.html", **context)
@@ -218,7 +219,7 @@ def flag(bid: int):
 @bp.get("/templates")
 @admin_only
 def templates():
-    settings = DeskSettings.get()
+    settings = DeskSettings.current()
     return _templates_page(SettingsForm(obj=settings))
 
 

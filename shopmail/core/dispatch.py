@@ -1,22 +1,35 @@
-"""The one place that talks to Redis: connections, queues, enqueueing and the worker class.
+"""The one place that talks to Redis: connections, queues, enqueueing, the worker and cron.
 
 Redis carries only ids; the database is the truth. Work lost from Redis is found again by the
 reconciler (see `reconcile`), so nothing here needs to be durable.
+
+Services never enqueue: they ask (`send_soon`, `enqueue_after_commit`) and the work is enqueued
+by the session's `after_commit` hook, once the rows it needs are visible to a worker. A
+transaction that rolls back enqueues nothing. A job is one transaction (`DeskJob`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
+from rq.cron import CronScheduler
 from rq.job import Job
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
+
+from shopmail.core import outbox, sending
+from shopmail.core.boundary import commits
+from shopmail.extensions import db
 
 QUEUE_NAMES = ("mail", "default")
+PENDING = "shopmail.dispatch"  # the session.info key of the work asked for in this transaction
 log = logging.getLogger(__name__)
 
 
@@ -39,7 +52,74 @@ def all_queues(app: Flask | None = None) -> list[Queue]:
     return [get_queue(name, app) for name in QUEUE_NAMES]
 
 
-def enqueue(
+@dataclass
+class _Pending:
+    """Work asked for in one transaction; enqueued when it commits."""
+
+    every_store: bool = False
+    store_ids: set[int] = field(default_factory=set)
+    jobs: list[tuple[str, tuple, dict]] = field(default_factory=list)
+    sends: list[int] = field(default_factory=list)  # the stores found due, just before commit
+
+
+def _pending() -> _Pending:
+    return db.session.info.setdefault(PENDING, _Pending())
+
+
+def send_soon(store_ids: Iterable[int] | None = None) -> None:
+    """Send the due mail of these stores (None: of every store) once this transaction commits."""
+    pending = _pending()
+    if store_ids is None:
+        pending.every_store = True
+    else:
+        pending.store_ids.update(store_ids)
+
+
+def enqueue_after_commit(
+    func: str, *args: Any, queue: str = "default", job_id: str | None = None, **options: Any
+) -> None:
+    """Run the job `func(*args)` once this transaction commits (never if it rolls back)."""
+    _pending().jobs.append((func, args, dict(queue=queue, job_id=job_id, **options)))
+
+
+def init_app(app: Flask) -> None:
+    """Hook the session: due stores are found before the commit, enqueued after it."""
+    for name, hook in (
+        ("before_commit", _find_due_stores),
+        ("after_commit", _enqueue_pending),
+        ("after_transaction_end", _forget_pending),
+    ):
+        if not event.contains(db.session, name, hook):
+            event.listen(db.session, name, hook)
+
+
+def _find_due_stores(session: Session) -> None:
+    # Still inside the transaction: the stores are read with the rows this commit makes.
+    pending = session.info.get(PENDING)
+    if pending is None or not (pending.every_store or pending.store_ids):
+        return
+    session.flush()
+    pending.sends = due_stores(None if pending.every_store else pending.store_ids)
+
+
+def _enqueue_pending(session: Session) -> None:
+    pending = session.info.pop(PENDING, None)
+    if pending is None:
+        return
+    try:
+        for func, args, options in pending.jobs:
+            _enqueue(func, *args, **options)
+    except RedisError as exc:
+        log.warning("Redis did not take the jobs (%s)", exc)
+    _enqueue_sends(pending.sends)
+
+
+def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction ended: committed or rolled back
+        session.info.pop(PENDING, None)
+
+
+def _enqueue(
     func: Callable | str,
     *args: Any,
     queue: str = "default",
@@ -55,48 +135,78 @@ def enqueue(
     return q.enqueue(func, *args, job_id=job_id, **options)
 
 
-def dispatch_sending(store_ids: list[int] | None = None) -> int:
-    """Enqueue a send job for every store with due rows (at most one waiting job per store).
-
-    Returns how many were enqueued. Redis not answering is no error here: the rows are safe in
-    the database and the reconciler enqueues them once Redis is back.
-    """
-    from shopmail.core import outbox, sending
-
+def due_stores(store_ids: Iterable[int] | None = None) -> list[int]:
+    """The stores (of `store_ids`, or all) with rows that may be sent now."""
     kinds = sending.sendable_kinds()
     if not kinds:
-        return 0
+        return []
     due = outbox.stores_with_due_work(kinds, current_app.config["SHOPMAIL_CLAIM_LEASE"])
     if store_ids is not None:
-        due = [store_id for store_id in due if store_id in store_ids]
+        wanted = set(store_ids)
+        due = [store_id for store_id in due if store_id in wanted]
+    return due
+
+
+def dispatch_sending(store_ids: list[int] | None = None) -> int:
+    """Enqueue now a send job for every store with due rows — for rows already committed.
+
+    Code inside a transaction asks with `send_soon` instead. Returns how many were enqueued.
+    """
+    return _enqueue_sends(due_stores(store_ids))
+
+
+def _enqueue_sends(store_ids: Sequence[int]) -> int:
+    # At most one waiting job per store. Redis not answering is no error here: the rows are
+    # safe in the database and the reconciler enqueues them once Redis is back.
     try:
-        for store_id in due:
-            enqueue(
+        for store_id in store_ids:
+            _enqueue(
                 "shopmail.jobs.send_store", store_id, queue="mail", job_id=f"send-store-{store_id}"
             )
     except RedisError as exc:
         log.warning("Redis did not take the send jobs (%s); the reconciler will", exc)
         return 0
-    return len(due)
+    return len(store_ids)
 
 
 def reconcile() -> dict[str, int]:
-    """Find work Redis lost or dead workers left, and enqueue it again (runs every minute)."""
-    from shopmail.core import outbox
-
+    """Find work Redis lost or dead workers left; it is enqueued again when the job commits."""
     report = outbox.reconcile(current_app.config["SHOPMAIL_CLAIM_LEASE"])
-    report["dispatched"] = dispatch_sending()
+    report["dispatched"] = len(due_stores())
+    send_soon()
     return report
+
+
+def run_cron_scheduler(app: Flask, periodic: Sequence[tuple[Callable, str, dict]]) -> None:
+    """Run the cron scheduler: each periodic job `(func, queue name, options)` on its queue."""
+    prefix = app.config["SHOPMAIL_QUEUE_PREFIX"]
+    cron = CronScheduler(connection=redis_connection(app))
+    for func, queue, options in periodic:
+        cron.register(func, f"{prefix}-{queue}", **options)
+    cron.start()
+
+
+class DeskJob(Job):
+    """A job is one transaction: committed when the job returns, rolled back when it raises."""
+
+    @commits("the job boundary")
+    def _execute(self) -> Any:
+        try:
+            result = super()._execute()
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+        return result
 
 
 class DeskWorker(SimpleWorker):
     """Runs jobs in-process, each inside the app context with a fresh database session."""
 
     app: Flask
+    job_class = DeskJob
 
     def execute_job(self, job, queue):
-        from shopmail.extensions import db
-
         with self.app.app_context():
             try:
                 return super().execute_job(job, queue)

@@ -15,17 +15,31 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import JSON, Text, and_, bindparam, cast, column, func, or_, select, update
+from sqlalchemy import (
+    JSON,
+    Text,
+    and_,
+    bindparam,
+    cast,
+    column,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
+from shopmail.core.boundary import commits
+from shopmail.core.states import BroadcastState, MessageKind, MessageState, RecordMailingState
 from shopmail.extensions import db
 from shopmail.mail.transport import Outcome
-from shopmail.models import Broadcast, Message
-from shopmail.models.outbox import MAX_RETRIES
+from shopmail.models import Broadcast, Message, RecordMailing
+from shopmail.models.outbox import MAX_RETRIES, OPEN_STATES
 from shopmail.models.types import utcnow
 
-DUE_STATES = ("queued", "retrying")
+DUE_STATES = (MessageState.QUEUED, MessageState.RETRYING)
 
 
 @dataclass
@@ -93,7 +107,7 @@ def _json_insert(columns: tuple[str, ...]):
 
 
 def _due(now: datetime, stale: datetime):
-    broadcast_sending = select(Broadcast.id).where(Broadcast.state == "sending")
+    broadcast_sending = select(Broadcast.id).where(Broadcast.state == BroadcastState.SENDING)
     return and_(
         Message.state.in_(DUE_STATES),
         or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
@@ -102,6 +116,10 @@ def _due(now: datetime, stale: datetime):
     )
 
 
+SEND_LOOP = "the send loop: rows are visibly claimed and `sending` before the SMTP transaction"
+
+
+@commits(SEND_LOOP)
 def claim(worker: str, store_id: int, kinds: Iterable[str], limit: int, lease: float) -> list[int]:
     """Lease up to `limit` due rows of one store to `worker`; returns their ids, oldest first."""
     now = utcnow()
@@ -126,6 +144,7 @@ def claim(worker: str, store_id: int, kinds: Iterable[str], limit: int, lease: f
     return ids
 
 
+@commits(SEND_LOOP)
 def start_chunk(worker: str, ids: Sequence[int], renew_lease: bool = False) -> list[Message]:
     """Mark a chunk of this worker's claimed rows `sending`; returns the rows to send now.
 
@@ -133,13 +152,13 @@ def start_chunk(worker: str, ids: Sequence[int], renew_lease: bool = False) -> l
     `renew_lease` the worker's other claimed rows get a fresh lease in the same transaction.
     """
     now = utcnow()
-    broadcast_sending = select(Broadcast.id).where(Broadcast.state == "sending")
+    broadcast_sending = select(Broadcast.id).where(Broadcast.state == BroadcastState.SENDING)
     still_ours = and_(Message.claimed_by == worker, Message.state.in_(DUE_STATES))
     rows = db.session.scalars(
         update(Message)
         .where(Message.id.in_(ids), still_ours)
         .where(or_(Message.broadcast_id.is_(None), Message.broadcast_id.in_(broadcast_sending)))
-        .values(state="sending", claimed_at=now)
+        .values(state=MessageState.SENDING, claimed_at=now)
         .returning(Message),
         execution_options={"synchronize_session": False, "populate_existing": True},
     ).all()
@@ -161,6 +180,7 @@ def start_chunk(worker: str, ids: Sequence[int], renew_lease: bool = False) -> l
     return sorted(rows, key=lambda row: row.id)
 
 
+@commits("the send loop: rows are `sent` right after the 250")
 def record(deliveries: Sequence[Delivery], retry_delays: Sequence[float]) -> None:
     """Write a chunk's results in one statement; waits out a locked database, never resends.
 
@@ -171,16 +191,69 @@ def record(deliveries: Sequence[Delivery], retry_delays: Sequence[float]) -> Non
         return
     now = utcnow()
     values = [_row_values(d, now, retry_delays) for d in deliveries]
+    ids = [d.message_id for d in deliveries]
     for pause in (0.05, 0.2, 0.5, 1, 2, 4, 8, 15, 30):
         try:
             db.session.execute(update(Message), values)
+            finish_runs(ids)
             db.session.commit()
             return
         except OperationalError:
             db.session.rollback()
             time.sleep(pause)
     db.session.execute(update(Message), values)
+    finish_runs(ids)
     db.session.commit()
+
+
+def finish_runs(message_ids: Sequence[int] | None = None) -> None:
+    """Broadcasts and record mailings whose last open row has ended become `done`.
+
+    Runs in the send loop after each chunk (for the runs of `message_ids`), and wherever rows
+    end otherwise (reconciling, staff deleting queued rows) for every run still sending.
+    """
+    now = utcnow()
+    broadcasts = select(Broadcast.id).where(Broadcast.state == BroadcastState.SENDING)
+    mailings = select(RecordMailing.id).where(RecordMailing.state == RecordMailingState.SENDING)
+    if message_ids is not None:
+        runs = db.session.execute(
+            select(Message.broadcast_id, Message.mailing_id)
+            .where(Message.id.in_(list(message_ids)))
+            .where(or_(Message.broadcast_id.isnot(None), Message.mailing_id.isnot(None)))
+            .distinct()
+        ).all()
+        broadcasts = broadcasts.where(Broadcast.id.in_({b for b, _ in runs if b is not None}))
+        mailings = mailings.where(RecordMailing.id.in_({m for _, m in runs if m is not None}))
+        if not runs:
+            return
+    ours = Message.broadcast_id == Broadcast.id
+    copies = (ours, Message.kind == MessageKind.BROADCAST)
+
+    def count(*where):
+        return select(func.count(Message.id)).where(*copies, *where).scalar_subquery()
+
+    db.session.execute(
+        update(Broadcast)
+        .where(Broadcast.id.in_(broadcasts.scalar_subquery()))
+        # Every row of it, the admin copy too: its rows are sent only while it is sending.
+        .where(~exists().where(ours, Message.state.in_(OPEN_STATES)))
+        .values(
+            state=BroadcastState.DONE,
+            finished_at=now,
+            sent=count(Message.state == MessageState.SENT),
+            failed=count(Message.state == MessageState.FAILED),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.execute(
+        update(RecordMailing)
+        .where(RecordMailing.id.in_(mailings.scalar_subquery()))
+        .where(
+            ~exists().where(Message.mailing_id == RecordMailing.id, Message.state.in_(OPEN_STATES))
+        )
+        .values(state=RecordMailingState.DONE),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def _row_values(d: Delivery, now: datetime, retry_delays: Sequence[float]) -> dict:
@@ -197,23 +270,24 @@ def _row_values(d: Delivery, now: datetime, retry_delays: Sequence[float]) -> di
     if d.header_message_id:
         values["message_id"] = d.header_message_id
     if d.outcome is Outcome.SENT:
-        values.update(state="sent", sent_at=now)
+        values.update(state=MessageState.SENT, sent_at=now)
     elif d.outcome is Outcome.UNKNOWN:
-        values["state"] = "unknown"
+        values["state"] = MessageState.UNKNOWN
     elif d.outcome is Outcome.TEMPORARY and attempt <= MAX_RETRIES:
         delay = retry_delays[min(attempt, len(retry_delays)) - 1] if retry_delays else 0
-        values.update(state="retrying", next_attempt_at=now + timedelta(seconds=delay))
+        values.update(state=MessageState.RETRYING, next_attempt_at=now + timedelta(seconds=delay))
     else:
-        values["state"] = "failed"
+        values["state"] = MessageState.FAILED
     return values
 
 
+@commits(SEND_LOOP)
 def release(worker: str) -> int:
     """Give back every row this worker claimed but has not sent (e.g. the relay refused AUTH)."""
     result = db.session.execute(
         update(Message)
-        .where(Message.claimed_by == worker, Message.state.in_(DUE_STATES + ("sending",)))
-        .values(state="queued", claimed_by=None, claimed_at=None),
+        .where(Message.claimed_by == worker, Message.state.in_((*DUE_STATES, MessageState.SENDING)))
+        .values(state=MessageState.QUEUED, claimed_by=None, claimed_at=None),
         execution_options={"synchronize_session": False},
     )
     db.session.commit()
@@ -225,9 +299,9 @@ def reconcile(lease: float) -> dict[str, int]:
     stale = utcnow() - timedelta(seconds=lease)
     lost = db.session.execute(
         update(Message)
-        .where(Message.state == "sending", Message.claimed_at < stale)
+        .where(Message.state == MessageState.SENDING, Message.claimed_at < stale)
         .values(
-            state="unknown",
+            state=MessageState.UNKNOWN,
             claimed_by=None,
             claimed_at=None,
             last_reply="The worker stopped while sending; the mail may have arrived.",
@@ -240,7 +314,8 @@ def reconcile(lease: float) -> dict[str, int]:
         .values(claimed_by=None, claimed_at=None),
         execution_options={"synchronize_session": False},
     ).rowcount
-    db.session.commit()
+    if lost:
+        finish_runs()
     return {"unknown": lost, "released": released}
 
 
@@ -259,11 +334,35 @@ def requeue(ids: Sequence[int]) -> int:
     """Staff send failed or unknown rows again (a deliberate act, so it may double a mail)."""
     result = db.session.execute(
         update(Message)
-        .where(Message.id.in_(ids), Message.state.in_(("failed", "unknown")))
-        .values(state="queued", attempts=0, next_attempt_at=None, claimed_by=None),
+        .where(Message.id.in_(ids), Message.state.in_((MessageState.FAILED, MessageState.UNKNOWN)))
+        .values(state=MessageState.QUEUED, attempts=0, next_attempt_at=None, claimed_by=None),
         execution_options={"synchronize_session": False},
     )
+    if result.rowcount:
+        _reopen_runs(ids)
     return result.rowcount
+
+
+def _reopen_runs(ids: Sequence[int]) -> None:
+    # A run that had ended sends again (its rows go out only while it is sending); the send
+    # loop marks it done again when these rows end.
+    requeued = select(Message).where(Message.id.in_(ids), Message.state == MessageState.QUEUED)
+    db.session.execute(
+        update(Broadcast)
+        .where(Broadcast.state == BroadcastState.DONE)
+        .where(Broadcast.id.in_(requeued.with_only_columns(Message.broadcast_id).scalar_subquery()))
+        .values(state=BroadcastState.SENDING, finished_at=None),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.execute(
+        update(RecordMailing)
+        .where(RecordMailing.state == RecordMailingState.DONE)
+        .where(
+            RecordMailing.id.in_(requeued.with_only_columns(Message.mailing_id).scalar_subquery())
+        )
+        .values(state=RecordMailingState.SENDING),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def count_by_state(**filters) -> dict[str, int]:

@@ -17,6 +17,8 @@ from urllib.parse import unquote, urlsplit
 from flask import current_app
 
 from shopmail.core import audit, crypto, outbox
+from shopmail.core.boundary import commits
+from shopmail.core.states import MessageKind, MessageState, RelayMode
 from shopmail.extensions import db
 from shopmail.mail.addresses import AddressError, parse_address_list
 from shopmail.mail.compose import Mail, compose, make_message_id
@@ -24,7 +26,7 @@ from shopmail.mail.transport import AuthError, Outcome, Relay, RelayError, Resul
 from shopmail.models import DeskSettings, Message, Store
 from shopmail.models.stores import KINDS as AUTOMATIC_KINDS
 
-MANUAL_KINDS = ("record", "broadcast", "admin_copy")
+MANUAL_KINDS = (MessageKind.RECORD, MessageKind.BROADCAST, MessageKind.ADMIN_COPY)
 CHUNK = 50
 BATCH = 500
 
@@ -34,7 +36,7 @@ def worker_name() -> str:
 
 
 def sendable_kinds() -> tuple[str, ...]:
-    settings = DeskSettings.get()
+    settings = DeskSettings.current()
     if not settings.mail_server_running:
         return ()
     return MANUAL_KINDS + (AUTOMATIC_KINDS if settings.auto_send else ())
@@ -61,10 +63,10 @@ def relay_for(store: Store) -> Relay:
     config = current_app.config
     timeout = float(config.get("SHOPMAIL_SMTP_TIMEOUT", 30))
     password = crypto.decrypt(store.smtp_password_enc) if store.smtp_password_enc else None
-    if store.relay_mode == "rakuten":
+    if store.relay_mode == RelayMode.RAKUTEN:
         base = relay_from_url(config["SHOPMAIL_RAKUTEN_SMTP_URL"], timeout)
         return Relay(base.host, base.port, base.security, store.smtp_user, password, timeout)
-    if store.relay_mode == "own":
+    if store.relay_mode == RelayMode.OWN:
         return Relay(
             store.smtp_host,
             store.smtp_port,
@@ -97,7 +99,9 @@ def build_mail(
     domain = current_app.config["SHOPMAIL_MAIL_DOMAIN"]
     content = content or Content(row.subject, row.body, row.html)
     if bcc is None:
-        bcc = [a.addr for a in parse_address_list(store.bcc)] if row.kind != "test" else []
+        bcc = (
+            [a.addr for a in parse_address_list(store.bcc)] if row.kind != MessageKind.TEST else []
+        )
     return Mail(
         from_addr=store.from_addr,
         from_name=store.from_name,
@@ -214,6 +218,7 @@ def _send_chunk(
     return deliveries
 
 
+@commits(outbox.SEND_LOOP)
 def _pause_store(store: Store, reply: str, worker: str) -> None:
     outbox.release(worker)
     store.sending_paused_reason = reply
@@ -221,6 +226,7 @@ def _pause_store(store: Store, reply: str, worker: str) -> None:
     db.session.commit()
 
 
+@commits("the send loop: a test mail's row reads `failed` as soon as the relay refused it")
 def send_test_mail(store: Store, to_addr: str, subject: str, body: str) -> Result:
     """Send one mail now through the store's relay (also while the server switch is stopped)."""
     key = f"test:{store.id}:{to_addr}:{os.urandom(6).hex()}"
@@ -228,8 +234,8 @@ def send_test_mail(store: Store, to_addr: str, subject: str, body: str) -> Resul
         [
             dict(
                 dedupe_key=key,
-                kind="test",
-                state="sending",
+                kind=MessageKind.TEST,
+                state=MessageState.SENDING,
                 store_id=store.id,
                 to_addr=to_addr,
                 subject=subject,
@@ -249,6 +255,8 @@ def send_test_mail(store: Store, to_addr: str, subject: str, body: str) -> Resul
         delivery = outbox.Delivery(row.id, 1, result.outcome, None, str(exc))
     outbox.record([delivery], retry_delays=())
     if result.outcome is not Outcome.SENT:
-        db.session.execute(db.update(Message).where(Message.id == row.id).values(state="failed"))
+        db.session.execute(
+            db.update(Message).where(Message.id == row.id).values(state=MessageState.FAILED)
+        )
         db.session.commit()
     return result

@@ -45,7 +45,6 @@ def change_address(member: Member, email: str, actor: User) -> None:
         return
     audit.record(actor, "member.updated", member, email_from=member.email, email_to=email)
     member.email = email
-    db.session.commit()
 
 
 def clear_invalid(member: Member, actor: User) -> None:
@@ -54,4 +53,3 @@ def clear_invalid(member: Member, actor: User) -> None:
     audit.record(actor, "member.invalid_cleared", member, reason=member.invalid_reason)
     member.email_invalid = False
     member.invalid_reason = ""
-    db.session.commit()

@@ -47,7 +47,6 @@ def password():
             target = form.current if isinstance(error, people.WrongPasswordError) else form.new
             target.errors = [*target.errors, error.translated()]
         else:
-            db.session.commit()
             # The session version moved on: every other session has ended; keep this one.
             login_user(current_user._get_current_object())
             flash(_l("Your password was changed. Other sessions were logged out."), "success")
@@ -60,7 +59,6 @@ def language():
     form = LanguageForm()
     if form.validate_on_submit():
         people.change_language(current_user, form.language.data)
-        db.session.commit()
         session["lang"] = form.language.data
         flash(_l("Your language was saved."), "success")
         return redirect(url_for("account.index"))

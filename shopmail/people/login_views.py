@@ -45,7 +45,6 @@ def login():
         if user and user.active and user.check_password(form.password.data):
             login_user(user, remember=form.remember.data)
             user.last_login_at = utcnow()
-            db.session.commit()
             return redirect(safe_next(request.args.get("next")))
         flash(_l("The e-mail or password is not right."), "error")
     return render_template("auth/login.html", form=form)
@@ -64,5 +63,4 @@ def language(lang: str):
         session["lang"] = lang
         if current_user.is_authenticated:
             change_language(current_user, lang)  # recorded in the audit trail
-            db.session.commit()
     return redirect(safe_next(request.form.get("next")))

@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
+from shopmail.core.states import Role
 from shopmail.extensions import db
 from shopmail.models import User
 from shopmail.people import users as people
@@ -17,7 +18,7 @@ from shopmail.web.labels import LANGUAGE_CHOICES
 
 bp = admin_blueprint(Blueprint("users", __name__, url_prefix="/users"))
 
-ROLE_CHOICES = [SelectChoice("staff", _l("Staff")), SelectChoice("admin", _l("Admin"))]
+ROLE_CHOICES = [SelectChoice(Role.STAFF, _l("Staff")), SelectChoice(Role.ADMIN, _l("Admin"))]
 
 
 class CreateUserForm(FlaskForm):
@@ -31,7 +32,7 @@ class CreateUserForm(FlaskForm):
         ],
     )
     name = StringField(_l("Name"), validators=[Length(max=200)])
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default="staff")
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, default=Role.STAFF)
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="ja")
 
 
@@ -62,7 +63,6 @@ def create():
     except people.UserError as error:
         form.email.errors.append(error.translated())
         return _page(form), 400
-    db.session.commit()
     return _password_once(user, password, _l("The user was created."))
 
 
@@ -94,7 +94,6 @@ def reactivate(user_id: int):
 def reset_password(user_id: int):
     user = _user(user_id)
     password = people.reset_password(user, current_user)
-    db.session.commit()
     if user.id == current_user.id:  # an admin resetting their own: keep this session
         login_user(user)
     return _password_once(user, password, _l("The password was reset."))
@@ -109,14 +108,14 @@ def _user(user_id: int) -> User:
 
 
 def _apply(change, *args) -> bool:
-    """Run a service change and commit it; a refused change flashes why and changes nothing."""
+    """Run a service change (the request commits it); a refused change flashes why and changes
+    nothing."""
     try:
         changed = change(*args)
     except people.UserError as error:
         db.session.rollback()
         flash(error.translated(), "error")
         return False
-    db.session.commit()
     return changed
 
 

@@ -12,6 +12,7 @@ import string
 from flask_babel import gettext
 
 from shopmail.core import audit
+from shopmail.core.states import Role
 from shopmail.extensions import db
 from shopmail.models import User
 from shopmail.models.users import LANGUAGES, ROLES
@@ -66,7 +67,7 @@ def generate_password() -> str:
 def create_user(
     email: str,
     password: str,
-    role: str = "staff",
+    role: str = Role.STAFF,
     name: str = "",
     language: str = "ja",
     actor: User | str | None = None,
@@ -99,7 +100,7 @@ def change_role(user: User, role: str, actor: User | str | None) -> bool:
     _check_choice(role, ROLES)
     if role == user.role:
         return False
-    if role != "admin":
+    if role != Role.ADMIN:
         _keep_an_admin(user)
     before, user.role = user.role, role
     audit.record(actor, "user.role_changed", user, email=user.email, old=before, new=role)
@@ -171,7 +172,7 @@ def _keep_an_admin(user: User) -> None:
         return
     # Lock the active admins' rows (PostgreSQL) so two admins cannot demote each other at once.
     admins = db.session.scalars(
-        db.select(User.id).filter_by(role="admin", active=True).with_for_update()
+        db.select(User.id).filter_by(role=Role.ADMIN, active=True).with_for_update()
     ).all()
     if set(admins) <= {user.id}:
         raise UserError(

@@ -17,6 +17,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from shopmail.core import audit, merge, outbox
+from shopmail.core import dispatch as queue
+from shopmail.core.progress import Progress
+from shopmail.core.states import MessageKind, MessageState, RecordMailingState
 from shopmail.extensions import db
 from shopmail.mail import tags
 from shopmail.mail.addresses import AddressError, device_of, parse_address
@@ -36,7 +39,7 @@ from shopmail.models.types import utcnow
 from shopmail.record_mails.block import record_block, record_values
 
 MODELS = {"order": Order, "shipment": Shipment, "quote": Quote}
-FAILED_STATES = ("failed", "unknown")
+FAILED_STATES = (MessageState.FAILED, MessageState.UNKNOWN)
 MAX_RECORDS = 1000
 
 
@@ -126,7 +129,7 @@ def save_draft(
     insert_signature: bool,
 ) -> None:
     """Keep the compose step's fields in the draft; refuses unknown tags (changes nothing)."""
-    if mailing.state != "draft":
+    if mailing.state != RecordMailingState.DRAFT:
         raise MailingError(_l("This mail has been sent already."))
     check_tags(title=title, header=header, footer=footer)
     template = db.session.get(RecordMailTemplate, template_id) if template_id else None
@@ -166,7 +169,7 @@ def render_mail(
     mailing: RecordMailing, recipient: Recipient, settings: DeskSettings | None = None
 ) -> tuple[str, str]:
     """Subject and body exactly as this recipient gets them."""
-    settings = settings or DeskSettings.get()
+    settings = settings or DeskSettings.current()
     values = merge.store_values(recipient.store) | record_values(
         recipient.record_type, recipient.record, settings
     )
@@ -192,20 +195,21 @@ def send(mailing: RecordMailing, actor: User) -> int:
     """Queue one mail per sendable recipient; returns how many rows are new.
 
     The draft turns "sending" with a conditional update, so a second click (or a second tab)
-    queues nothing; the dedupe keys make doubling impossible even so. Commit, then dispatch.
+    queues nothing; the dedupe keys make doubling impossible even so. Sending starts once the
+    transaction commits.
     """
-    if mailing.state != "draft":
+    if mailing.state != RecordMailingState.DRAFT:
         return 0
     if not mailing.title.strip():
         raise MailingError(_l("Enter a title first."))
-    settings = DeskSettings.get()
+    settings = DeskSettings.current()
     rows = [_row(mailing, r, settings) for r in recipients(mailing) if r.sendable]
     if not rows:
         raise MailingError(_l("None of the ticked records has a usable e-mail address."))
     claimed = db.session.execute(
         update(RecordMailing)
-        .where(RecordMailing.id == mailing.id, RecordMailing.state == "draft")
-        .values(state="sending", sent_at=utcnow()),
+        .where(RecordMailing.id == mailing.id, RecordMailing.state == RecordMailingState.DRAFT)
+        .values(state=RecordMailingState.SENDING, sent_at=utcnow()),
         execution_options={"synchronize_session": False},
     ).rowcount
     if not claimed:
@@ -223,6 +227,7 @@ def send(mailing: RecordMailing, actor: User) -> int:
         record_type=mailing.record_type,
         not_sendable=len(mailing.record_ids) - len(rows),
     )
+    queue.send_soon({row["store_id"] for row in rows})
     db.session.expire(mailing)
     return added
 
@@ -234,8 +239,8 @@ def _row(mailing: RecordMailing, recipient: Recipient, settings: DeskSettings) -
         order = recipient.record.order
     return dict(
         dedupe_key=f"record:{mailing.id}:{recipient.record_type}:{recipient.record_id}",
-        kind="record",
-        state="queued",
+        kind=MessageKind.RECORD,
+        state=MessageState.QUEUED,
         store_id=recipient.store.id,
         order_id=order.id if order else None,
         record_type=recipient.record_type,
@@ -249,45 +254,43 @@ def _row(mailing: RecordMailing, recipient: Recipient, settings: DeskSettings) -
     )
 
 
-@dataclass
-class Progress:
-    """How far a mailing's rows are, read from the outbox."""
+@dataclass(frozen=True)
+class Failure:
+    """One of the mailing's mails that did not go out: its record, address and the answer."""
 
-    sent: int
-    pending: int
-    failed: int
-    failures: list[Message]
-    numbers: dict[int, str] = field(default_factory=dict)
-
-    @property
-    def percent(self) -> int:
-        done = self.sent + self.failed
-        total = done + self.pending
-        return 100 if total == 0 else done * 100 // total
-
-    @property
-    def finished(self) -> bool:
-        return self.pending == 0
-
-    @property
-    def all_sent(self) -> bool:
-        return self.finished and self.failed == 0 and self.sent > 0
+    number: str
+    to_addr: str
+    state: str
+    code: int | None
+    reply: str
 
 
 def progress(mailing: RecordMailing) -> Progress:
-    """Counts of the mailing's rows; a mailing with nothing pending becomes "done"."""
+    """Counts of the mailing's rows (it becomes "done" in the send loop: `outbox.finish_runs`)."""
     counts = outbox.count_by_state(mailing_id=mailing.id)
     pending = sum(counts.get(state, 0) for state in OPEN_STATES)  # record rows are never held
-    failures = db.session.scalars(
+    return Progress.of(counts, ended=pending == 0)
+
+
+def failures(mailing: RecordMailing) -> list[Failure]:
+    """The mailing's mails that failed or may not have arrived, in the order they were made."""
+    rows = db.session.scalars(
         select(Message)
         .where(Message.mailing_id == mailing.id, Message.state.in_(FAILED_STATES))
         .order_by(Message.id)
     ).all()
-    if mailing.state == "sending" and pending == 0:
-        mailing.state = "done"
     model = MODELS[mailing.record_type]
-    failed_ids = [m.record_id for m in failures]
+    wanted = [m.record_id for m in rows]
     numbers = dict(
-        db.session.execute(select(model.id, model.number).where(model.id.in_(failed_ids))).all()
+        db.session.execute(select(model.id, model.number).where(model.id.in_(wanted))).all()
     )
-    return Progress(counts.get("sent", 0), pending, len(failures), list(failures), numbers)
+    return [
+        Failure(
+            numbers.get(m.record_id, str(m.record_id)),
+            m.to_addr,
+            m.state,
+            m.last_code,
+            m.last_reply,
+        )
+        for m in rows
+    ]

@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from shopmail.core import dispatch as queue
+from shopmail.core.states import RecordMailingState
 from shopmail.extensions import db, htmx
 from shopmail.mail import tags
 from shopmail.models import DeskSettings, RecordMailing, RecordMailTemplate
@@ -77,7 +77,6 @@ def start(record_type: str):
     except record_mail.MailingError as error:
         flash(error.message, "error")
         return redirect(_back(record_type))
-    db.session.commit()
     return redirect(url_for(".compose", mailing_id=mailing.id))
 
 
@@ -94,7 +93,7 @@ def _mailing(mailing_id: int) -> RecordMailing:
 @bp.route("/mailings/<int:mailing_id>/compose", methods=["GET", "POST"])
 def compose(mailing_id: int):
     mailing = _mailing(mailing_id)
-    if mailing.state != "draft":
+    if mailing.state != RecordMailingState.DRAFT:
         return redirect(url_for(".done", mailing_id=mailing.id))
     form = ComposeForm(obj=mailing)
     form.set_templates(record_templates.all_templates())
@@ -104,7 +103,6 @@ def compose(mailing_id: int):
         except record_mail.UnknownTags as error:
             show_tag_errors(form, error)
         else:
-            db.session.commit()
             return redirect(url_for(".confirm", mailing_id=mailing.id))
     page = render_template("records/compose.html", form=form, mailing=mailing, **_wizard(mailing))
     return page, 400 if form.errors else 200
@@ -126,7 +124,7 @@ def _wizard(mailing: RecordMailing) -> dict:
 @bp.get("/mailings/<int:mailing_id>/confirm")
 def confirm(mailing_id: int):
     mailing = _mailing(mailing_id)
-    if mailing.state != "draft":
+    if mailing.state != RecordMailingState.DRAFT:
         return redirect(url_for(".done", mailing_id=mailing.id))
     if not mailing.title:
         flash(_l("Enter a title first."), "error")
@@ -148,27 +146,27 @@ def send(mailing_id: int):
     except record_mail.MailingError as error:
         flash(error.message, "error")
         return redirect(url_for(".confirm", mailing_id=mailing.id))
-    db.session.commit()
-    queue.dispatch_sending()
     return redirect(url_for(".done", mailing_id=mailing.id))
 
 
 @bp.get("/mailings/<int:mailing_id>/done")
 def done(mailing_id: int):
     mailing = _mailing(mailing_id)
-    if mailing.state == "draft":
+    if mailing.state == RecordMailingState.DRAFT:
         return redirect(url_for(".compose", mailing_id=mailing.id))
     progress = record_mail.progress(mailing)
-    db.session.commit()
-    server_running = DeskSettings.get().mail_server_running
+    server_running = DeskSettings.current().mail_server_running
     name = "records/_progress.html" if _partial() else "records/done.html"
-    return render_template(name, mailing=mailing, progress=progress, server_running=server_running)
+    failures = record_mail.failures(mailing)
+    return render_template(
+        name, mailing=mailing, progress=progress, failures=failures, server_running=server_running
+    )
 
 
 @bp.get("/templates")
 @admin_only
 def templates():
-    settings = DeskSettings.get()
+    settings = DeskSettings.current()
     form = SettingsForm(
         obj=settings,
         shipping_instructions=settings.record_mail_shipping_instructions,
@@ -185,7 +183,6 @@ def settings():
     form = SettingsForm()
     if form.validate_on_submit():
         record_templates.save_settings(**form.values(), actor=current_user)
-        db.session.commit()
         flash(_l("The settings were saved."), "success")
     else:
         flash(_l("The settings could not be saved."), "error")
@@ -212,7 +209,6 @@ def _template_page(template: RecordMailTemplate | None):
         except record_mail.UnknownTags as error:
             show_tag_errors(form, error)
         else:
-            db.session.commit()
             flash(_l("The template was saved."), "success")
             return redirect(url_for(".templates"))
     status = 400 if form.errors else 200
@@ -224,6 +220,5 @@ def _template_page(template: RecordMailTemplate | None):
 def template_delete(template_id: int):
     template = db.session.get(RecordMailTemplate, template_id) or abort(404)
     record_templates.delete_template(template, current_user)
-    db.session.commit()
     flash(_l("The template was deleted."), "success")
     return redirect(url_for(".templates"))

@@ -3,6 +3,9 @@ safe redirects.
 
 Access is deny-by-default: a view is reachable without log-in only when marked `public`;
 a view (or a whole blueprint) marked admin-only answers 403 to staff.
+
+A request is one transaction and the one place it ends (`end_transaction`): views and services
+only flush. A GET never writes, so it always rolls back.
 """
 
 from __future__ import annotations
@@ -10,15 +13,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, abort, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from shopmail.core.boundary import commits
 from shopmail.extensions import db, login
 from shopmail.models import User
 from shopmail.web.json_errors import http_error
+
+READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+@commits("the request boundary")
+def end_transaction(response: Response) -> Response:
+    """Commit a state-changing request that succeeded (below 400); roll back everything else.
+
+    An exception never gets here: the session is removed (rolled back) at teardown.
+    """
+    if request.method in READ_ONLY_METHODS or response.status_code >= 400:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    return response
 
 
 def public(view: Callable) -> Callable:
@@ -121,6 +140,7 @@ def init_app(app: Flask) -> None:
     login.login_view = "auth.login"
     login.login_message = None
     app.before_request(_enforce_access(app))
+    app.after_request(end_transaction)  # registered first, so it runs after every other hook
     _error_pages(app)
     nav.init_app(app)
     labels.init_app(app)

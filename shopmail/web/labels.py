@@ -6,33 +6,35 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
+from shopmail.core.states import Channel, MessageKind, MessageState
+
 CHANNELS = {
-    "rakuten": _l("Rakuten"),
-    "amazon": _l("Amazon"),
-    "aupay": _l("au PAY Market"),
-    "yahoo": _l("Yahoo! Shopping"),
-    "own": _l("Own site"),
-    "b2b": _l("B2B shop"),
-    "other": _l("Other"),
+    Channel.RAKUTEN: _l("Rakuten"),
+    Channel.AMAZON: _l("Amazon"),
+    Channel.AUPAY: _l("au PAY Market"),
+    Channel.YAHOO: _l("Yahoo! Shopping"),
+    Channel.OWN: _l("Own site"),
+    Channel.B2B: _l("B2B shop"),
+    Channel.OTHER: _l("Other"),
 }
 KINDS = {
-    "order_confirmation": _l("Order confirmation"),
-    "shipping_notice": _l("Shipping notice"),
-    "follow_up": _l("Follow-up"),
-    "record": _l("Record mail"),
-    "broadcast": _l("Broadcast"),
-    "admin_copy": _l("Admin copy"),
-    "test": _l("Test mail"),
+    MessageKind.ORDER_CONFIRMATION: _l("Order confirmation"),
+    MessageKind.SHIPPING_NOTICE: _l("Shipping notice"),
+    MessageKind.FOLLOW_UP: _l("Follow-up"),
+    MessageKind.RECORD: _l("Record mail"),
+    MessageKind.BROADCAST: _l("Broadcast"),
+    MessageKind.ADMIN_COPY: _l("Admin copy"),
+    MessageKind.TEST: _l("Test mail"),
 }
 STATES = {
-    "held": _l("Held for review"),
-    "queued": _l("Queued"),
-    "sending": _l("Sending"),
-    "sent": _l("Sent"),
-    "retrying": _l("Retrying"),
-    "failed": _l("Failed"),
-    "unknown": _l("Unknown (may have arrived)"),
-    "deleted": _l("Deleted"),
+    MessageState.HELD: _l("Held for review"),
+    MessageState.QUEUED: _l("Queued"),
+    MessageState.SENDING: _l("Sending"),
+    MessageState.SENT: _l("Sent"),
+    MessageState.RETRYING: _l("Retrying"),
+    MessageState.FAILED: _l("Failed"),
+    MessageState.UNKNOWN: _l("Unknown (may have arrived)"),
+    MessageState.DELETED: _l("Deleted"),
 }
 
 

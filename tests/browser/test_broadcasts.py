@@ -12,6 +12,7 @@ from shopmail.core.dispatch import make_worker
 from shopmail.extensions import db
 from shopmail.models import Member
 from tests.conftest import PASSWORD
+from tests.factories import MemberFactory
 
 
 def work_in_background(app) -> threading.Thread:
@@ -30,7 +31,7 @@ def test_send_to_a_bookmarked_filter_and_flag_a_refused_address(
     app, sign_in, live_server, staff, mail_store, smtp_server
 ):
     db.session.add_all(
-        Member(
+        MemberFactory.build(
             number=f"M{i:04d}",
             company=f"テスト商事{i}",
             contact_name=f"山田 {i}",

@@ -2,16 +2,12 @@
 
 from playwright.sync_api import expect
 
-from shopmail.extensions import db
-from shopmail.models import Store
 from tests.conftest import PASSWORD
+from tests.factories import StoreFactory
 
 
 def test_admin_logs_in_and_sees_the_stores(sign_in, admin):
-    db.session.add(
-        Store(code="own", name="さくら雑貨 本店", channel="own", from_addr="a@example.jp")
-    )
-    db.session.commit()
+    StoreFactory(code="own", name="さくら雑貨 本店", channel="own", from_addr="a@example.jp")
     page = sign_in(admin, PASSWORD)
     expect(page.get_by_role("heading", name="ダッシュボード")).to_be_visible()
     expect(page.get_by_role("cell", name="さくら雑貨 本店")).to_be_visible()

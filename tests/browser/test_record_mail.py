@@ -6,9 +6,8 @@ import re
 
 from playwright.sync_api import expect
 
-from shopmail.extensions import db
-from shopmail.models import RecordMailTemplate
 from tests.conftest import PASSWORD, run_worker
+from tests.factories import RecordMailTemplateFactory
 from tests.integration.test_record_mail import make_order
 
 
@@ -18,15 +17,12 @@ def test_staff_mail_two_orders_found_by_search(
     make_order(mail_store, "OWN-1", "山田 太郎", "taro@example.jp")
     make_order(mail_store, "OWN-2", "山田 花子", "hanako@example.jp")
     make_order(mail_store, "OWN-3", "佐藤 一郎", "ichiro@example.jp")
-    db.session.add(
-        RecordMailTemplate(
-            name="ご注文の確認",
-            title="【[TENPO_NAME]】ご注文 [ORDER_NO] について",
-            header="[BUYER_NAME] 様",
-            footer="よろしくお願いいたします。",
-        )
+    RecordMailTemplateFactory(
+        name="ご注文の確認",
+        title="【[TENPO_NAME]】ご注文 [ORDER_NO] について",
+        header="[BUYER_NAME] 様",
+        footer="よろしくお願いいたします。",
     )
-    db.session.commit()
     page = sign_in(staff, PASSWORD)
 
     page.get_by_role("link", name="受注一覧").click()

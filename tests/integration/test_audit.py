@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 from shopmail.core import audit
 from shopmail.extensions import db
-from shopmail.models import AuditEntry, Store
+from shopmail.models import AuditEntry
+from tests.factories import StoreFactory
 
 
 def add_entry(action: str, at: datetime, actor=None, obj=None, **details) -> AuditEntry:
@@ -63,9 +64,7 @@ def test_the_audit_page_shows_who_did_what_newest_first_in_japanese(admin_client
 
 
 def test_objects_without_a_page_show_type_and_id_and_other_actors_their_label(admin_client):
-    store = Store(code="own", name="本店", channel="own", from_addr="a@example.jp")
-    db.session.add(store)
-    db.session.flush()
+    store = StoreFactory(code="own", name="本店", channel="own", from_addr="a@example.jp")
     add_entry("store.updated", datetime.now(UTC), "cli", store)
     page = admin_client.get("/audit").get_data(as_text=True)
     assert f"stores #{store.id}" in page

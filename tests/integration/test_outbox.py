@@ -168,6 +168,7 @@ def test_the_reconciler_finishes_work_that_redis_lost(app, mail_store, smtp_serv
     run_worker(app)
     assert smtp_server.messages == []
     report = queue.reconcile()
+    db.session.commit()  # as the job would: the work is enqueued when the repair commits
     assert report["dispatched"] == 1
     run_worker(app)
     assert len(smtp_server.wait_for(5)) == 5 and states() == {"sent": 5}

@@ -4,7 +4,7 @@ wizard, previews, outbox rows, a real worker and a real SMTP server."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 from shopmail.extensions import db
 from shopmail.models import (
@@ -12,17 +12,22 @@ from shopmail.models import (
     DeskSettings,
     Message,
     Order,
-    OrderLine,
     QuotaMonth,
     Quote,
-    QuoteLine,
     RecordMailing,
     RecordMailTemplate,
     Shipment,
-    Store,
 )
 from shopmail.models.types import utcnow
 from tests.conftest import csrf_token, run_worker
+from tests.factories import (
+    MailStoreFactory,
+    OrderFactory,
+    OrderLineFactory,
+    QuoteFactory,
+    RecordMailTemplateFactory,
+    ShipmentFactory,
+)
 
 BUYERS = [
     ("山田 太郎", "taro@example.jp"),
@@ -32,78 +37,43 @@ BUYERS = [
 
 
 def make_order(store, number, name="山田 太郎", email="taro@example.jp", **extra) -> Order:
+    """An order of two lines (4,400 円 + tax 400 + shipping 660 = 5,060 円) from `name`."""
+    lines = [
+        OrderLineFactory.build(position=1, name="有田焼 マグカップ 藍", unit_price=2200),
+        OrderLineFactory.build(
+            position=2, name="今治タオル", unit_price=2200, options=extra.pop("options", "")
+        ),
+    ]
+    address = f"京都府京都市下京区 {number}"
     values = dict(
-        store_id=store.id,
-        number=number,
-        ordered_at=extra.pop("ordered_at", utcnow() - timedelta(hours=1)),
         buyer_name=name,
         buyer_email=email,
         buyer_zip="600-8216",
-        buyer_address=f"京都府京都市下京区 {number}",
+        buyer_address=address,
         buyer_tel="075-000-0001",
-        ship_name=name,
         ship_company="",
-        ship_zip="600-8216",
-        ship_address=f"京都府京都市下京区 {number}",
-        ship_tel="075-000-0001",
-        payment_method="クレジットカード",
-        payment_kind="card",
-        item_total=4400,
-        tax=400,
         shipping_fee=660,
-        total=5060,
-        lines=[
-            OrderLine(position=1, name="有田焼 マグカップ 藍", unit_price=2200, quantity=1),
-            OrderLine(
-                position=2,
-                name="今治タオル",
-                unit_price=2200,
-                quantity=1,
-                options=extra.pop("options", ""),
-            ),
-        ],
     )
     values.update(extra)
-    order = Order(**values)
-    db.session.add(order)
-    db.session.commit()
-    return order
+    return OrderFactory(store=store, number=number, lines=lines, **values)
 
 
 def make_quote(store, number="Q202611-0007", email="buyer@kyoto-shoji.example.jp") -> Quote:
-    quote = Quote(
-        store_id=store.id,
+    """京都商事's quote for 100 plates: 154,000 円 + tax 15,400 = 169,400 円."""
+    return QuoteFactory(
+        store=store,
         number=number,
-        issued_at=utcnow(),
-        expires_on=date(2030, 1, 31),
         company="京都商事株式会社",
         contact_name="高橋 誠",
         email=email,
         zip="604-0000",
         address="京都府京都市中京区",
         tel="075-111-2222",
-        item_total=154000,
-        tax=15400,
-        total=169400,
-        lines=[QuoteLine(position=1, name="美濃焼 豆皿 5枚セット", unit_price=1540, quantity=100)],
     )
-    db.session.add(quote)
-    db.session.commit()
-    return quote
 
 
 def make_shipment(order, number="S0000042") -> Shipment:
-    shipment = Shipment(
-        store_id=order.store_id,
-        order_id=order.id,
-        number=number,
-        carrier="ヤマト運輸",
-        tracking_no="123456789012",
-        confirmed_at=utcnow(),
-    )
-    db.session.add(shipment)
-    db.session.commit()
-    return shipment
+    return ShipmentFactory(order=order, number=number, tracking_no="123456789012")
 
 
 def start(client, record_type, ids) -> str:
@@ -234,21 +204,18 @@ def test_three_ticked_orders_each_get_only_their_own_order(
 
 
 def test_each_mail_comes_from_the_store_of_its_record(app, mail_store, smtp_server, staff_client):
-    other = Store(
+    other = MailStoreFactory(
+        smtp_server=smtp_server,
         code="b2b",
         name="さくら卸 B2B",
         channel="b2b",
         from_addr="b2b@oroshi.example.jp",
         from_name="さくら卸",
         reply_to="b2b@oroshi.example.jp",
-        relay_mode="own",
-        smtp_host=smtp_server.host,
-        smtp_port=smtp_server.port,
-        smtp_security="none",
+        bcc="",
         signature_pc="--\nさくら卸",
+        signature_mobile="",
     )
-    db.session.add(other)
-    db.session.commit()
     first = make_order(mail_store, "OWN-1")
     second = make_order(other, "B2B-1", "佐藤 花子", "hanako@example.jp")
     send_mailing(staff_client, "order", [first.id, second.id], title="[TENPO_NAME]より")
@@ -563,14 +530,12 @@ def test_compose_refuses_unknown_tags_and_keeps_the_draft(app, mail_store, staff
 
 
 def test_choosing_a_template_fills_the_fields(app, mail_store, staff_client):
-    template = RecordMailTemplate(
+    template = RecordMailTemplateFactory(
         name="出荷のご案内",
         title="【[TENPO_NAME]】出荷のお知らせ",
         header="いつもありがとうございます。",
         footer="またのご利用を",
     )
-    db.session.add(template)
-    db.session.commit()
     order = make_order(mail_store, "OWN-1")
     compose_url = start(staff_client, "order", [order.id])
     assert "出荷のご案内" in staff_client.get(compose_url).get_data(as_text=True)

@@ -8,7 +8,7 @@ import pytest
 
 from shopmail.core.member_filter import member_query, parse_filter
 from shopmail.extensions import db
-from shopmail.models import Member
+from tests.factories import MemberFactory
 
 pytestmark = pytest.mark.usefixtures("clean_state")
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("clean_state")
 @pytest.fixture
 def members(app):
     rows = [
-        Member(
+        MemberFactory.build(
             number="A1",
             company="さくら商事",
             contact_name="山田 太郎",
@@ -26,7 +26,7 @@ def members(app):
             display_group="ゴールド",
             last_purchase_on=date(2026, 3, 10),
         ),
-        Member(
+        MemberFactory.build(
             number="A2",
             company="100%堂",
             contact_name="佐藤 花子",
@@ -37,7 +37,7 @@ def members(app):
             display_group="一般",
             last_purchase_on=date(2025, 12, 1),
         ),
-        Member(
+        MemberFactory.build(
             number="A3",
             company="もみじ物産",
             contact_name="鈴木 一郎",
@@ -47,7 +47,7 @@ def members(app):
             industry="雑貨",
             display_group="一般",
         ),
-        Member(
+        MemberFactory.build(
             number="B4",
             company="Taro Trading",
             contact_name="Ken",

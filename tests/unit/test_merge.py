@@ -4,15 +4,22 @@ from datetime import UTC, date, datetime
 
 from shopmail.core.merge import format_items, member_values, order_values, store_values
 from shopmail.mail.tags import render
-from shopmail.models import Member, Order, OrderLine, Shipment, Store
+from shopmail.models import Order
+from tests.factories import (
+    MemberFactory,
+    OrderFactory,
+    OrderLineFactory,
+    ShipmentFactory,
+    StoreFactory,
+)
 
 
 def an_order(**kw) -> Order:
     lines = [
-        OrderLine(
+        OrderLineFactory.build(
             name="有田焼 マグカップ", unit_price=2200, quantity=2, options="ギフト包装: あり"
         ),
-        OrderLine(name="手ぬぐい", unit_price=990, quantity=1, options=""),
+        OrderLineFactory.build(name="手ぬぐい", unit_price=990, quantity=1, options=""),
     ]
     fields = dict(
         number="A-1001",
@@ -30,7 +37,7 @@ def an_order(**kw) -> Order:
         lines=lines,
     )
     fields.update(kw)
-    return Order(**fields)
+    return OrderFactory.build(**fields)
 
 
 def test_items_block_lists_each_line_with_options_and_subtotals():
@@ -46,13 +53,14 @@ def test_items_block_lists_each_line_with_options_and_subtotals():
 
 def test_order_values_fill_a_template():
     order = an_order()
-    shipment = Shipment(
+    shipment = ShipmentFactory.build(
+        order=order,
         number="S1",
         carrier="ヤマト運輸",
         tracking_no="123456789012",
         confirmed_at=datetime(2026, 11, 24, 1, 0, tzinfo=UTC),
     )
-    order.shipments = [shipment]
+    order.shipments = [shipment]  # the relationship loaded, as from the database
     text = render(
         "[BUYER_NAME]様 [ORDER_NO] [ORDER_DATE] [TOTAL] [TRACKING_URL]", order_values(order)
     )
@@ -71,7 +79,7 @@ def test_points_and_bank_account_only_when_they_apply():
 
 
 def test_store_and_member_values():
-    store = Store(
+    store = StoreFactory.build(
         name="本店", from_name="さくら雑貨", signature_pc="PC署名", signature_mobile="携帯署名"
     )
     values = store_values(store, now=datetime(2026, 12, 31, 16, 0, tzinfo=UTC))
@@ -81,7 +89,7 @@ def test_store_and_member_values():
         "SIGN_M": "携帯署名",
         "TODAY": "2027-01-01",
     }
-    member = Member(
+    member = MemberFactory.build(
         number="M000001",
         contact_name="佐藤 花子",
         company="佐藤商店",

@@ -6,20 +6,20 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from shopmail.models import (
-    DeskSettings,
-    Order,
-    OrderLine,
-    Quote,
-    QuoteLine,
-    RecordMailing,
-    Shipment,
-    Store,
-)
+from shopmail.models import DeskSettings, Order, RecordMailing
 from shopmail.record_mails.block import record_block
 from shopmail.record_mails.drafts import UnknownTags, check_tags, recipient_of, render_mail
+from tests.factories import (
+    OrderFactory,
+    OrderLineFactory,
+    QuoteFactory,
+    QuoteLineFactory,
+    RecordMailingFactory,
+    ShipmentFactory,
+    StoreFactory,
+)
 
-STORE = Store(
+STORE = StoreFactory.build(
     id=1,
     name="さくら雑貨 本店",
     from_name="さくら雑貨 本店",
@@ -63,14 +63,14 @@ def an_order(**kw) -> Order:
         ship_tel="03-0000-0000",
         shipping_instructions="午前中指定",
         lines=[
-            OrderLine(name="有田焼 マグカップ", unit_price=2200, quantity=2, options=""),
-            OrderLine(name="手ぬぐい", unit_price=990, quantity=1, options=""),
+            OrderLineFactory.build(
+                name="有田焼 マグカップ", unit_price=2200, quantity=2, options=""
+            ),
+            OrderLineFactory.build(name="手ぬぐい", unit_price=990, quantity=1, options=""),
         ],
     )
     fields.update(kw)
-    order = Order(**fields)
-    order.store = STORE
-    return order
+    return OrderFactory.build(store=STORE, **fields)
 
 
 def sections(block: str) -> list[str]:
@@ -90,7 +90,9 @@ def test_an_order_block_has_the_manuals_parts_in_order():
 def test_points_and_options_only_when_used():
     plain = record_block("order", an_order(), settings())
     assert "ポイント" not in plain and "(" not in plain
-    lines = [OrderLine(name="手ぬぐい", unit_price=990, quantity=1, options="名入れ: 山田")]
+    lines = [
+        OrderLineFactory.build(name="手ぬぐい", unit_price=990, quantity=1, options="名入れ: 山田")
+    ]
     used = record_block("order", an_order(points_used=300, lines=lines), settings())
     assert "ポイント利用：300ポイント" in used and "・手ぬぐい\n  (名入れ: 山田)" in used
 
@@ -118,14 +120,14 @@ def test_shipping_instructions_only_when_switched_on_and_present():
 
 def test_a_shipment_block_leads_with_its_id_and_tracking_then_the_order():
     order = an_order()
-    shipment = Shipment(
+    shipment = ShipmentFactory.build(
+        order=order,
         id=3,
         number="S0000042",
         carrier="ヤマト運輸",
         tracking_no="123456789012",
         confirmed_at=datetime(2026, 11, 24, 1, 0, tzinfo=UTC),
     )
-    shipment.order = order
     block = record_block("shipment", shipment, settings())
     assert sections(block)[:2] == ["■出荷情報", "■ご注文内容"]
     assert "出荷番号：S0000042\n出荷日：2026-11-24\n配送業者：ヤマト運輸" in block
@@ -134,7 +136,7 @@ def test_a_shipment_block_leads_with_its_id_and_tracking_then_the_order():
 
 
 def test_a_quote_block_has_number_validity_lines_totals_and_customer():
-    quote = Quote(
+    quote = QuoteFactory.build(
         number="Q202611-0007",
         issued_at=datetime(2026, 11, 1, 3, 0, tzinfo=UTC),
         expires_on=date(2026, 12, 1),
@@ -145,7 +147,7 @@ def test_a_quote_block_has_number_validity_lines_totals_and_customer():
         tax=1540,
         shipping_fee=0,
         total=16940,
-        lines=[QuoteLine(name="美濃焼 豆皿", unit_price=1540, quantity=10)],
+        lines=[QuoteLineFactory.build(name="美濃焼 豆皿", unit_price=1540, quantity=10)],
         notes="",
     )
     block = record_block("quote", quote, settings())
@@ -165,7 +167,7 @@ def mailing(**kw) -> RecordMailing:
         insert_signature=True,
     )
     values.update(kw)
-    return RecordMailing(**values)
+    return RecordMailingFactory.build(**values)
 
 
 def test_each_mail_is_header_block_footer_and_the_signature_for_the_device():
