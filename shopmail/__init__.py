@@ -34,6 +34,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     i18n.init_app(app)
     crypto.configure(app.config["SHOPMAIL_SECRET_KEYS"], app.config["SECRET_KEY"])
+    if not event.contains(Engine, "connect", _sqlite_pragmas):
+        event.listen(Engine, "connect", _sqlite_pragmas)
 
     from shopmail import cli, web
     from shopmail.core import dispatch
@@ -86,7 +88,6 @@ def _blueprints() -> list:
     ]
 
 
-@event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     # Web and workers share one SQLite file: WAL lets readers run beside the writer and the
     # busy timeout makes a writer wait for the lock instead of failing at once.

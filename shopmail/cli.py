@@ -69,11 +69,11 @@ def register(app: Flask) -> None:
     def create_mails() -> None:
         """Create the automatic mails now (order confirmation, shipping notice, follow-up)."""
         from shopmail.automatic import creation as automatic
-        from shopmail.core import dispatch as queue
+        from shopmail.core import dispatch
 
         report = automatic.create_mails("cli")
         if report.queued:
-            queue.send_soon()
+            dispatch.send_soon()
         db.session.commit()
         kinds = ", ".join(f"{n} {kind}" for kind, n in report.created.items()) or "nothing new"
         click.echo(

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from shopmail.automatic import creation as automatic
 from shopmail.broadcasts import rendering
-from shopmail.core import dispatch as queue
-from shopmail.core import sending
+from shopmail.core import dispatch, sending
 from shopmail.core.states import MessageKind
 from shopmail.models.stores import KINDS as AUTOMATIC_KINDS
 
@@ -30,7 +29,7 @@ def send_store(store_id: int) -> dict[str, int]:
     """Send a batch of one store's due mail, then hand the rest to the next job."""
     counts = sending.send_store(store_id, RENDERERS)
     if counts:
-        queue.send_soon([store_id])
+        dispatch.send_soon([store_id])
     return counts
 
 
@@ -38,12 +37,12 @@ def create_mails(scheduled: bool = True, actor: str = "system") -> dict:
     """Create automatic mails (hourly while auto-run creation is on, or on demand), then send."""
     report = automatic.create_mails(actor, scheduled=scheduled)
     if report.queued:
-        queue.send_soon()
+        dispatch.send_soon()
     return report.details()
 
 
 def reconcile() -> dict[str, int]:
-    return queue.reconcile()
+    return dispatch.reconcile()
 
 
 # The periodic jobs: (function, queue, when). Every one is idempotent: a double run changes nothing.

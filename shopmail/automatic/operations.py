@@ -16,8 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from shopmail.automatic import templates
-from shopmail.core import audit
-from shopmail.core import dispatch as queue
+from shopmail.core import audit, dispatch
 from shopmail.core.states import MessageKind, MessageState, StepState
 from shopmail.extensions import db
 from shopmail.models import AuditEntry, DeskSettings, KindSetting, Message, Order, Shipment, Store
@@ -56,13 +55,13 @@ def set_switch(actor, name: str, on: bool) -> bool:
     setattr(settings, name, on)
     audit.record(actor, f"desk.{name}_{'on' if on else 'off'}", settings)
     if name == "auto_send" and on:
-        queue.send_soon()  # mail queued while sending was off goes now
+        dispatch.send_soon()  # mail queued while sending was off goes now
     return True
 
 
 def start_creation(actor_email: str) -> None:
     """Create the automatic mails now, in a job (one at a time), once this request commits."""
-    queue.enqueue_after_commit(
+    dispatch.enqueue_after_commit(
         "shopmail.jobs.create_mails",
         False,
         actor_email,

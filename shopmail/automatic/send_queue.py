@@ -14,8 +14,7 @@ from email.parser import BytesParser
 
 from sqlalchemy import func, select, update
 
-from shopmail.core import audit, outbox, sending
-from shopmail.core import dispatch as queue
+from shopmail.core import audit, dispatch, outbox, sending
 from shopmail.core.states import MessageKind, MessageState
 from shopmail.extensions import db
 from shopmail.mail.compose import compose
@@ -99,7 +98,7 @@ def release(actor, wanted: Filter, ids: Sequence[int] | None) -> int:
     )
     if result.rowcount:
         audit.record(actor, "queue.released", None, count=result.rowcount, **_describe(wanted))
-        queue.send_soon()
+        dispatch.send_soon()
     return result.rowcount
 
 
@@ -111,7 +110,7 @@ def send_again(actor, ids: Sequence[int]) -> int:
     count = outbox.requeue(ids)
     if count:
         audit.record(actor, "queue.requeued", None, count=count, ids=list(ids)[:100])
-        queue.send_soon()
+        dispatch.send_soon()
     return count
 
 

@@ -17,8 +17,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, func, select, update
 
 from shopmail.broadcasts import quota
 from shopmail.broadcasts import rendering as broadcast_mail
-from shopmail.core import audit, outbox
-from shopmail.core import dispatch as queue
+from shopmail.core import audit, dispatch, outbox
 from shopmail.core import member_filter as members
 from shopmail.core.states import BroadcastState, Channel, MessageKind, MessageState
 from shopmail.extensions import db
@@ -209,7 +208,7 @@ def start(broadcast: Broadcast, actor: User) -> int:
     _queue_admin_copy(broadcast, store, first)
     broadcast.state, broadcast.started_at, broadcast.total = BroadcastState.SENDING, now, n
     audit.record(actor, "broadcast.started", broadcast, recipients=n, month=quota.month_of(now))
-    queue.send_soon([broadcast.store_id])
+    dispatch.send_soon([broadcast.store_id])
     return n
 
 

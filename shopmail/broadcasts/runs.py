@@ -12,8 +12,7 @@ from sqlalchemy import or_, select, update
 
 from shopmail.broadcasts import quota
 from shopmail.broadcasts.drafts import BroadcastError
-from shopmail.core import audit, outbox
-from shopmail.core import dispatch as queue
+from shopmail.core import audit, dispatch, outbox
 from shopmail.core.progress import Progress
 from shopmail.core.states import BroadcastState, MessageKind, MessageState
 from shopmail.extensions import db
@@ -59,7 +58,7 @@ def resume(broadcast: Broadcast, actor: User) -> None:
         raise BroadcastError(_l("This broadcast cannot do that in its current state."))
     audit.record(actor, "broadcast.resumed", broadcast)
     outbox.finish_runs()  # its last rows may have ended while it was paused
-    queue.send_soon([broadcast.store_id])
+    dispatch.send_soon([broadcast.store_id])
 
 
 def cancel(broadcast: Broadcast, actor: User) -> int:

@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
-from shopmail.core import audit, merge, outbox
-from shopmail.core import dispatch as queue
+from shopmail.core import audit, dispatch, merge, outbox
 from shopmail.core.progress import Progress
 from shopmail.core.states import MessageKind, MessageState, RecordMailingState
 from shopmail.extensions import db
@@ -227,7 +226,7 @@ def send(mailing: RecordMailing, actor: User) -> int:
         record_type=mailing.record_type,
         not_sendable=len(mailing.record_ids) - len(rows),
     )
-    queue.send_soon({row["store_id"] for row in rows})
+    dispatch.send_soon({row["store_id"] for row in rows})
     db.session.expire(mailing)
     return added
 

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext
 
-from shopmail.core import audit, crypto
-from shopmail.core import dispatch as queue
+from shopmail.core import audit, crypto, dispatch
 from shopmail.core.states import Channel, RelayMode
 from shopmail.extensions import db
 from shopmail.mail.addresses import parse_address, parse_address_list
@@ -90,7 +89,7 @@ def save_store(store: Store | None, values: Mapping[str, object], actor: User) -
     db.session.flush()
     audit.record(actor, "store.created" if created else "store.updated", store, fields=changed)
     if resumed:
-        queue.send_soon([store.id])
+        dispatch.send_soon([store.id])
     return store
 
 
@@ -119,7 +118,7 @@ def set_mail_server(running: bool, actor: User) -> bool:
     action = "desk.mail_server_started" if running else "desk.mail_server_stopped"
     audit.record(actor, action, settings)
     if running:
-        queue.send_soon()
+        dispatch.send_soon()
     return True
 
 

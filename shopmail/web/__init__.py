@@ -92,7 +92,6 @@ def _enforce_access(app: Flask):
     return check
 
 
-@login.user_loader
 def _load_user(user_id: str) -> User | None:
     ident, _, version = user_id.partition(":")
     if not ident.isdigit() or not version.isdigit():
@@ -137,6 +136,7 @@ def init_app(app: Flask) -> None:
     """The access rules, error pages, navigation and labels every blueprint shares."""
     from shopmail.web import labels, nav
 
+    login.user_loader(_load_user)
     login.login_view = "auth.login"
     login.login_message = None
     app.before_request(_enforce_access(app))

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from shopmail.automatic import creation as automatic
 from shopmail.automatic import operations
-from shopmail.core import dispatch as queue
+from shopmail.core import dispatch
 from shopmail.extensions import db
 from shopmail.models import AuditEntry, DeskSettings, Message, Store
 from shopmail.models.types import utcnow
@@ -328,7 +328,7 @@ def test_a_failed_mail_can_be_sent_again_by_staff(app, staff_client, smtp_server
     smtp_server.handler.refuse["refused@example.jp"] = (550, "5.1.1 No such user")
     automatic.create_mails("test")
     db.session.commit()  # as the job (or command) commits
-    queue.dispatch_sending()
+    dispatch.dispatch_sending()
     run_worker(app)
     [row] = rows(order_id=order.id)
     assert row.state == "failed"

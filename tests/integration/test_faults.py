@@ -12,8 +12,7 @@ import subprocess
 import threading
 import time
 
-from shopmail.core import dispatch as queue
-from shopmail.core import outbox, sending
+from shopmail.core import dispatch, outbox, sending
 from shopmail.extensions import db
 from shopmail.models import Message
 from tests.factories import MemberFactory
@@ -82,7 +81,7 @@ def test_a_worker_killed_mid_broadcast_loses_nothing_and_doubles_nothing(
             worker.kill()
     monkeypatch.setitem(app.config, "SHOPMAIL_CLAIM_LEASE", 0.5)
     time.sleep(0.6)
-    report = queue.reconcile()  # the worker's lease ran out: as the minute cron would do
+    report = dispatch.reconcile()  # the worker's lease ran out: as the minute cron would do
     db.session.commit()  # the job's commit enqueues the work
     assert 0 < report["unknown"] <= sending.CHUNK  # at most the one chunk it was sending
     replacement = start_worker(app, SHOPMAIL_CLAIM_LEASE="0.5")
@@ -99,7 +98,7 @@ def test_a_worker_killed_mid_broadcast_loses_nothing_and_doubles_nothing(
         [m.id for m in db.session.scalars(db.select(Message).filter_by(state="unknown"))]
     )
     db.session.commit()
-    queue.dispatch_sending()
+    dispatch.dispatch_sending()
     assert start_worker(app).wait(60) == 0
     assert set(received_counts(smtp_server)) == {f"{i}.member@example.jp" for i in range(300)}
 
@@ -135,7 +134,7 @@ def test_redis_restarted_without_persistence_the_reconciler_finishes(
     try:
         smtp_server.handler.delay_after_data = 0.01
         queue_mail(mail_store, n=300)
-        queue.dispatch_sending()
+        dispatch.dispatch_sending()
         worker = start_worker(app, burst=False)
         wait_until(lambda: len(smtp_server.messages) >= 50)
         redis.kill()  # no persistence: every job and worker registration is gone
@@ -146,7 +145,7 @@ def test_redis_restarted_without_persistence_the_reconciler_finishes(
         app.extensions.pop("shopmail_redis", None)
         monkeypatch.setitem(app.config, "SHOPMAIL_CLAIM_LEASE", 0.5)
         time.sleep(0.6)
-        queue.reconcile()  # as the minute cron would: unsent claims released, work enqueued
+        dispatch.reconcile()  # as the minute cron would: unsent claims released, work enqueued
         db.session.commit()
         monkeypatch.setitem(app.config, "SHOPMAIL_CLAIM_LEASE", 300)
         assert start_worker(app).wait(60) == 0
@@ -165,7 +164,7 @@ def test_421_at_connect_is_temporary_and_retried_later(app, mail_store, smtp_ser
     smtp_server.handler.greeting_code = 421
     monkeypatch.setitem(app.config, "SHOPMAIL_RETRY_DELAYS", [3600] * 4)
     queue_mail(mail_store, n=2)
-    queue.dispatch_sending()
+    dispatch.dispatch_sending()
     assert start_worker(app, SHOPMAIL_RETRY_DELAYS="3600,3600,3600,3600").wait(60) == 0
     monkeypatch.setitem(app.config, "SHOPMAIL_RETRY_DELAYS", [0, 0, 0, 0])
     rows = db.session.scalars(db.select(Message)).all()
@@ -174,7 +173,7 @@ def test_421_at_connect_is_temporary_and_retried_later(app, mail_store, smtp_ser
     smtp_server.handler.greeting_code = None
     db.session.execute(db.update(Message).values(next_attempt_at=None))  # the back-off passed
     db.session.commit()
-    queue.dispatch_sending()
+    dispatch.dispatch_sending()
     assert start_worker(app).wait(60) == 0
     assert len(smtp_server.wait_for(2)) == 2 and states() == {"sent": 2}
 
@@ -182,11 +181,11 @@ def test_421_at_connect_is_temporary_and_retried_later(app, mail_store, smtp_ser
 def test_a_timeout_after_the_final_dot_leaves_the_row_unknown(app, mail_store, smtp_server):
     smtp_server.handler.delay_after_data = 3
     queue_mail(mail_store)
-    queue.dispatch_sending()
+    dispatch.dispatch_sending()
     assert start_worker(app, SHOPMAIL_SMTP_TIMEOUT="1").wait(60) == 0
     [row] = db.session.scalars(db.select(Message)).all()
     assert row.state == "unknown" and "no reply" in row.last_reply
-    queue.reconcile()
+    dispatch.reconcile()
     db.session.commit()
     assert start_worker(app).wait(60) == 0
     assert states() == {"unknown": 1}  # never resent on its own
@@ -196,7 +195,7 @@ def test_a_locked_database_while_recording_a_250_is_recorded_after_never_resent(
     app, mail_store, smtp_server
 ):
     queue_mail(mail_store, n=3)
-    queue.dispatch_sending()
+    dispatch.dispatch_sending()
     db.session.rollback()  # this test's own session must not hold a lock the holder waits for
     smtp_server.handler.delay_after_data = 0.2
     locked = threading.Event()
@@ -229,7 +228,7 @@ def test_two_workers_at_once_send_each_mail_once(app, mail_store, smtp_server):
     smtp_server.handler.delay_after_data = 0.002
     queue_mail(mail_store, to="m@example.jp", n=3 * sending.BATCH)  # more than one batch
     for _ in range(2):  # two jobs for the same store, as a busy desk would have
-        queue.get_queue("mail").enqueue("shopmail.jobs.send_store", mail_store.id)
+        dispatch.get_queue("mail").enqueue("shopmail.jobs.send_store", mail_store.id)
     workers = [start_worker(app) for _ in range(2)]
     assert [w.wait(120) for w in workers] == [0, 0]
     counts = received_counts(smtp_server)
@@ -245,9 +244,9 @@ def test_redis_down_when_mail_is_queued_loses_nothing(
     with monkeypatch.context() as down:
         down.setitem(app.config, "REDIS_URL", f"unix://{tmp_path}/no-redis.sock")
         down.setitem(app.extensions, "shopmail_redis", None)  # a client for the dead URL
-        assert queue.dispatch_sending() == 0  # no error for the user: the rows are safe
+        assert dispatch.dispatch_sending() == 0  # no error for the user: the rows are safe
     assert states() == {"queued": 2}
-    assert queue.reconcile()["dispatched"] == 1  # Redis is back: the reconciler sends them
+    assert dispatch.reconcile()["dispatched"] == 1  # Redis is back: the reconciler sends them
     db.session.commit()
     run_worker_process = start_worker(app)
     assert run_worker_process.wait(60) == 0

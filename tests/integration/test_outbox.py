@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shopmail.core import dispatch as queue
-from shopmail.core import outbox, sending
+from shopmail.core import dispatch, outbox, sending
 from shopmail.extensions import db
 from shopmail.jobs import RENDERERS
 from shopmail.models import DeskSettings, Message
@@ -45,7 +44,7 @@ def test_creating_the_same_row_twice_makes_one_row(app, mail_store):
 
 def test_queued_mail_arrives_with_its_store_sender(app, mail_store, smtp_server):
     queue_mail(mail_store)
-    assert queue.dispatch_sending() == 1
+    assert dispatch.dispatch_sending() == 1
     run_worker(app)
     [received] = smtp_server.wait_for(1)
     mail = received.message
@@ -64,7 +63,7 @@ def test_queued_mail_arrives_with_its_store_sender(app, mail_store, smtp_server)
 
 def test_many_rows_go_over_one_session(app, mail_store, smtp_server):
     queue_mail(mail_store, n=60)
-    queue.dispatch_sending()
+    dispatch.dispatch_sending()
     run_worker(app)
     assert len(smtp_server.wait_for(60)) == 60
     assert states() == {"sent": 60}
@@ -74,7 +73,7 @@ def test_many_rows_go_over_one_session(app, mail_store, smtp_server):
 def test_temporary_failures_are_retried_then_sent(app, mail_store, smtp_server):
     smtp_server.handler.defer_rcpt["taro@example.jp"] = 2
     queue_mail(mail_store)
-    queue.dispatch_sending()
+    dispatch.dispatch_sending()
     run_worker(app)
     assert len(smtp_server.wait_for(1)) == 1
     row = db.session.scalar(db.select(Message))
@@ -85,7 +84,7 @@ def test_temporary_failures_are_retried_then_sent(app, mail_store, smtp_server):
 def test_a_mail_still_deferred_after_four_retries_fails(app, mail_store, smtp_server):
     smtp_server.handler.defer_rcpt["taro@example.jp"] = 99
     queue_mail(mail_store)
-    queue.dispatch_sending()
+    dispatch.dispatch_sending()
     run_worker(app)
     row = db.session.scalar(db.select(Message))
     db.session.refresh(row)
@@ -95,7 +94,7 @@ def test_a_mail_still_deferred_after_four_retries_fails(app, mail_store, smtp_se
 def test_a_refused_address_fails_only_its_own_row(app, mail_store, smtp_server):
     smtp_server.handler.refuse["0.bad@example.jp"] = (550, "5.1.1 User unknown")
     queue_mail(mail_store, to="bad@example.jp", n=2)
-    queue.dispatch_sending()
+    dispatch.dispatch_sending()
     run_worker(app)
     rows = {m.to_addr: m for m in db.session.scalars(db.select(Message))}
     for row in rows.values():
@@ -109,7 +108,7 @@ def test_nothing_leaves_while_the_mail_server_is_stopped(app, mail_store, smtp_s
     DeskSettings.get().mail_server_running = False
     db.session.commit()
     queue_mail(mail_store)
-    assert queue.dispatch_sending() == 0
+    assert dispatch.dispatch_sending() == 0
     assert sending.send_store(mail_store.id, RENDERERS) == {}
     assert states() == {"queued": 1} and smtp_server.messages == []
 
@@ -119,7 +118,7 @@ def test_automatic_kinds_wait_while_auto_sending_is_off(app, mail_store, smtp_se
     db.session.commit()
     queue_mail(mail_store, kind="order_confirmation")
     queue_mail(mail_store, to="hanako@example.jp", kind="record")
-    queue.dispatch_sending()
+    dispatch.dispatch_sending()
     run_worker(app)
     assert [m.rcpt_tos[0] for m in smtp_server.wait_for(1)] == ["hanako@example.jp"]
     assert states() == {"queued": 1, "sent": 1}
@@ -134,7 +133,7 @@ def test_refused_credentials_pause_the_store_without_burning_retries(app, mail_s
     mail_store.smtp_password_enc = crypto.encrypt("wrong-password")
     db.session.commit()
     queue_mail(mail_store, n=3)
-    queue.dispatch_sending()
+    dispatch.dispatch_sending()
     run_worker(app)
     db.session.expire_all()
     assert "535" in mail_store.sending_paused_reason
@@ -145,7 +144,7 @@ def test_refused_credentials_pause_the_store_without_burning_retries(app, mail_s
 def test_a_connection_lost_after_the_data_leaves_the_row_unknown(app, mail_store, smtp_server):
     smtp_server.handler.drop_after_data = 1
     queue_mail(mail_store)
-    queue.dispatch_sending()
+    dispatch.dispatch_sending()
     run_worker(app)
     assert states() == {"unknown": 1}
 
@@ -163,11 +162,11 @@ def test_rows_left_sending_by_a_dead_worker_become_unknown(app, mail_store):
 
 def test_the_reconciler_finishes_work_that_redis_lost(app, mail_store, smtp_server, redis_server):
     queue_mail(mail_store, n=5)
-    queue.dispatch_sending()
+    dispatch.dispatch_sending()
     redis_server.flushall()  # Redis restarted without persistence: the job is gone
     run_worker(app)
     assert smtp_server.messages == []
-    report = queue.reconcile()
+    report = dispatch.reconcile()
     db.session.commit()  # as the job would: the work is enqueued when the repair commits
     assert report["dispatched"] == 1
     run_worker(app)
