@@ -14,7 +14,7 @@ from email.parser import BytesParser
 
 from sqlalchemy import func, select, update
 
-from shopmail.core import audit, dispatch, outbox, sending
+from shopmail.core import audit, dispatch, outbox, run_ends, sending
 from shopmail.core.states import MessageKind, MessageState
 from shopmail.extensions import db
 from shopmail.mail.compose import compose
@@ -84,7 +84,7 @@ def delete(actor, wanted: Filter, ids: Sequence[int] | None) -> int:
     )
     if result.rowcount:
         audit.record(actor, "queue.deleted", None, count=result.rowcount, **_describe(wanted))
-        outbox.finish_runs()  # a run whose last open rows were deleted has ended
+        run_ends.finish()  # a run whose last open rows were deleted has ended
     return result.rowcount
 
 

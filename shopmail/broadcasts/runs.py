@@ -12,7 +12,7 @@ from sqlalchemy import or_, select, update
 
 from shopmail.broadcasts import quota
 from shopmail.broadcasts.drafts import BroadcastError
-from shopmail.core import audit, dispatch, outbox
+from shopmail.core import audit, dispatch, outbox, run_ends
 from shopmail.core.progress import Progress
 from shopmail.core.states import BroadcastState, MessageKind, MessageState
 from shopmail.extensions import db
@@ -57,7 +57,7 @@ def resume(broadcast: Broadcast, actor: User) -> None:
     if not _move(broadcast, (BroadcastState.PAUSED,), BroadcastState.SENDING):
         raise BroadcastError(_l("This broadcast cannot do that in its current state."))
     audit.record(actor, "broadcast.resumed", broadcast)
-    outbox.finish_runs()  # its last rows may have ended while it was paused
+    run_ends.finish()  # its last rows may have ended while it was paused
     dispatch.send_soon([broadcast.store_id])
 
 
@@ -88,7 +88,7 @@ def cancel(broadcast: Broadcast, actor: User) -> int:
 
 
 def progress(broadcast: Broadcast) -> Progress:
-    """Counts read from the outbox (it becomes done in the send loop: `outbox.finish_runs`)."""
+    """Counts read from the outbox (it becomes done in the send loop: `core.run_ends`)."""
     counts = outbox.count_by_state(broadcast_id=broadcast.id, kind=MessageKind.BROADCAST)
     ended = broadcast.state in (BroadcastState.DONE, BroadcastState.CANCELLED)
     return Progress.of(counts, total=broadcast.total, ended=ended)

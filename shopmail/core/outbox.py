@@ -22,7 +22,6 @@ from sqlalchemy import (
     bindparam,
     cast,
     column,
-    exists,
     func,
     or_,
     select,
@@ -31,12 +30,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 
+from shopmail.core import run_ends
 from shopmail.core.boundary import commits
-from shopmail.core.states import BroadcastState, MessageKind, MessageState, RecordMailingState
+from shopmail.core.states import BroadcastState, MessageState
 from shopmail.extensions import db
 from shopmail.mail.transport import Outcome
-from shopmail.models import Broadcast, Message, RecordMailing
-from shopmail.models.outbox import MAX_RETRIES, OPEN_STATES
+from shopmail.models import Broadcast, Message
+from shopmail.models.outbox import MAX_RETRIES
 from shopmail.models.types import utcnow
 
 DUE_STATES = (MessageState.QUEUED, MessageState.RETRYING)
@@ -195,65 +195,15 @@ def record(deliveries: Sequence[Delivery], retry_delays: Sequence[float]) -> Non
     for pause in (0.05, 0.2, 0.5, 1, 2, 4, 8, 15, 30):
         try:
             db.session.execute(update(Message), values)
-            finish_runs(ids)
+            run_ends.finish(ids)
             db.session.commit()
             return
         except OperationalError:
             db.session.rollback()
             time.sleep(pause)
     db.session.execute(update(Message), values)
-    finish_runs(ids)
+    run_ends.finish(ids)
     db.session.commit()
-
-
-def finish_runs(message_ids: Sequence[int] | None = None) -> None:
-    """Broadcasts and record mailings whose last open row has ended become `done`.
-
-    Runs in the send loop after each chunk (for the runs of `message_ids`), and wherever rows
-    end otherwise (reconciling, staff deleting queued rows) for every run still sending.
-    """
-    now = utcnow()
-    broadcasts = select(Broadcast.id).where(Broadcast.state == BroadcastState.SENDING)
-    mailings = select(RecordMailing.id).where(RecordMailing.state == RecordMailingState.SENDING)
-    if message_ids is not None:
-        runs = db.session.execute(
-            select(Message.broadcast_id, Message.mailing_id)
-            .where(Message.id.in_(list(message_ids)))
-            .where(or_(Message.broadcast_id.isnot(None), Message.mailing_id.isnot(None)))
-            .distinct()
-        ).all()
-        broadcasts = broadcasts.where(Broadcast.id.in_({b for b, _ in runs if b is not None}))
-        mailings = mailings.where(RecordMailing.id.in_({m for _, m in runs if m is not None}))
-        if not runs:
-            return
-    ours = Message.broadcast_id == Broadcast.id
-    copies = (ours, Message.kind == MessageKind.BROADCAST)
-
-    def count(*where):
-        return select(func.count(Message.id)).where(*copies, *where).scalar_subquery()
-
-    db.session.execute(
-        update(Broadcast)
-        .where(Broadcast.id.in_(broadcasts.scalar_subquery()))
-        # Every row of it, the admin copy too: its rows are sent only while it is sending.
-        .where(~exists().where(ours, Message.state.in_(OPEN_STATES)))
-        .values(
-            state=BroadcastState.DONE,
-            finished_at=now,
-            sent=count(Message.state == MessageState.SENT),
-            failed=count(Message.state == MessageState.FAILED),
-        ),
-        execution_options={"synchronize_session": False},
-    )
-    db.session.execute(
-        update(RecordMailing)
-        .where(RecordMailing.id.in_(mailings.scalar_subquery()))
-        .where(
-            ~exists().where(Message.mailing_id == RecordMailing.id, Message.state.in_(OPEN_STATES))
-        )
-        .values(state=RecordMailingState.DONE),
-        execution_options={"synchronize_session": False},
-    )
 
 
 def _row_values(d: Delivery, now: datetime, retry_delays: Sequence[float]) -> dict:
@@ -315,7 +265,7 @@ def reconcile(lease: float) -> dict[str, int]:
         execution_options={"synchronize_session": False},
     ).rowcount
     if lost:
-        finish_runs()
+        run_ends.finish()
     return {"unknown": lost, "released": released}
 
 
@@ -339,30 +289,8 @@ def requeue(ids: Sequence[int]) -> int:
         execution_options={"synchronize_session": False},
     )
     if result.rowcount:
-        _reopen_runs(ids)
+        run_ends.reopen(ids)
     return result.rowcount
-
-
-def _reopen_runs(ids: Sequence[int]) -> None:
-    # A run that had ended sends again (its rows go out only while it is sending); the send
-    # loop marks it done again when these rows end.
-    requeued = select(Message).where(Message.id.in_(ids), Message.state == MessageState.QUEUED)
-    db.session.execute(
-        update(Broadcast)
-        .where(Broadcast.state == BroadcastState.DONE)
-        .where(Broadcast.id.in_(requeued.with_only_columns(Message.broadcast_id).scalar_subquery()))
-        .values(state=BroadcastState.SENDING, finished_at=None),
-        execution_options={"synchronize_session": False},
-    )
-    db.session.execute(
-        update(RecordMailing)
-        .where(RecordMailing.state == RecordMailingState.DONE)
-        .where(
-            RecordMailing.id.in_(requeued.with_only_columns(Message.mailing_id).scalar_subquery())
-        )
-        .values(state=RecordMailingState.SENDING),
-        execution_options={"synchronize_session": False},
-    )
 
 
 def count_by_state(**filters) -> dict[str, int]:

@@ -265,7 +265,7 @@ class Failure:
 
 
 def progress(mailing: RecordMailing) -> Progress:
-    """Counts of the mailing's rows (it becomes "done" in the send loop: `outbox.finish_runs`)."""
+    """Counts of the mailing's rows (it becomes "done" in the send loop: `core.run_ends`)."""
     counts = outbox.count_by_state(mailing_id=mailing.id)
     pending = sum(counts.get(state, 0) for state in OPEN_STATES)  # record rows are never held
     return Progress.of(counts, ended=pending == 0)

@@ -1,0 +1,89 @@
+"""When broadcasts and record mailings end: in the send loop, when their last open row ends.
+
+Reading a run's progress never writes; the outbox calls `finish` after each recorded chunk,
+the reconciler and staff deletions call it for every run still sending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import exists, func, or_, select, update
+
+from shopmail.core.states import BroadcastState, MessageKind, MessageState, RecordMailingState
+from shopmail.extensions import db
+from shopmail.models import Broadcast, Message, RecordMailing
+from shopmail.models.outbox import OPEN_STATES
+from shopmail.models.types import utcnow
+
+
+def finish(message_ids: Sequence[int] | None = None) -> None:
+    """Broadcasts and record mailings whose last open row has ended become `done`.
+
+    Runs in the send loop after each chunk (for the runs of `message_ids`), and wherever rows
+    end otherwise (reconciling, staff deleting queued rows) for every run still sending.
+    """
+    now = utcnow()
+    broadcasts = select(Broadcast.id).where(Broadcast.state == BroadcastState.SENDING)
+    mailings = select(RecordMailing.id).where(RecordMailing.state == RecordMailingState.SENDING)
+    if message_ids is not None:
+        runs = db.session.execute(
+            select(Message.broadcast_id, Message.mailing_id)
+            .where(Message.id.in_(list(message_ids)))
+            .where(or_(Message.broadcast_id.isnot(None), Message.mailing_id.isnot(None)))
+            .distinct()
+        ).all()
+        broadcasts = broadcasts.where(Broadcast.id.in_({b for b, _ in runs if b is not None}))
+        mailings = mailings.where(RecordMailing.id.in_({m for _, m in runs if m is not None}))
+        if not runs:
+            return
+    ours = Message.broadcast_id == Broadcast.id
+    copies = (ours, Message.kind == MessageKind.BROADCAST)
+
+    def count(*where):
+        return select(func.count(Message.id)).where(*copies, *where).scalar_subquery()
+
+    db.session.execute(
+        update(Broadcast)
+        .where(Broadcast.id.in_(broadcasts.scalar_subquery()))
+        # Every row of it, the admin copy too: its rows are sent only while it is sending.
+        .where(~exists().where(ours, Message.state.in_(OPEN_STATES)))
+        .values(
+            state=BroadcastState.DONE,
+            finished_at=now,
+            sent=count(Message.state == MessageState.SENT),
+            failed=count(Message.state == MessageState.FAILED),
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.execute(
+        update(RecordMailing)
+        .where(RecordMailing.id.in_(mailings.scalar_subquery()))
+        .where(
+            ~exists().where(Message.mailing_id == RecordMailing.id, Message.state.in_(OPEN_STATES))
+        )
+        .values(state=RecordMailingState.DONE),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def reopen(ids: Sequence[int]) -> None:
+    """A run that had ended sends again when staff requeue its rows (they go out only while it
+    is sending); the send loop marks it done again when these rows end."""
+    requeued = select(Message).where(Message.id.in_(ids), Message.state == MessageState.QUEUED)
+    db.session.execute(
+        update(Broadcast)
+        .where(Broadcast.state == BroadcastState.DONE)
+        .where(Broadcast.id.in_(requeued.with_only_columns(Message.broadcast_id).scalar_subquery()))
+        .values(state=BroadcastState.SENDING, finished_at=None),
+        execution_options={"synchronize_session": False},
+    )
+    db.session.execute(
+        update(RecordMailing)
+        .where(RecordMailing.state == RecordMailingState.DONE)
+        .where(
+            RecordMailing.id.in_(requeued.with_only_columns(Message.mailing_id).scalar_subquery())
+        )
+        .values(state=RecordMailingState.SENDING),
+        execution_options={"synchronize_session": False},
+    )
