@@ -20,7 +20,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from shopmail.automatic import creation as automatic
-from shopmail.automatic import operations, send_queue
+from shopmail.automatic import operations, preview, send_queue
 from shopmail.automatic import templates as order_templates
 from shopmail.automatic.forms import ActionForm, StoreRulesForm, TemplateForm
 from shopmail.extensions import db, htmx
@@ -130,7 +130,7 @@ def template_preview():
     unknown = order_templates.unknown_tags(subject, body)
     return render_template(
         "automatic/_preview.html",
-        preview=order_templates.preview(sel, subject, body),
+        preview=preview.preview(sel, subject, body),
         unknown=[_unknown_message(u) for u in unknown.values()],
     )
 
@@ -158,7 +158,6 @@ def _editor(sel: order_templates.Selection, state, form: TemplateForm) -> dict:
         stores=send_queue.stores(),
         variants=order_templates.variants(sel.kind),
         tag_list=tags.tags_for(order_templates.TAG_CONTEXT),
-        japanese=str(get_locale()) == "ja",
         action_form=ActionForm(),
         follow_up_allowed=automatic.follow_up_allowed,
     )

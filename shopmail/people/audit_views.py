@@ -93,9 +93,7 @@ def index():
     found = audit.search(_wanted(form), page=request.args.get("page", 1, type=int))
     partial = htmx and not htmx.history_restore_request
     template = "audit/_entries.html" if partial else "audit/index.html"
-    return render_template(
-        template, form=form, found=found, label=action_label, link=object_link, page_url=page_url
-    )
+    return render_template(template, form=form, found=found, label=action_label, link=object_link)
 
 
 def _trail_form() -> TrailForm:
@@ -123,11 +121,6 @@ def _wanted(form: TrailForm) -> audit.TrailFilter:
         start=value(form.start),
         end=value(form.end),
     )
-
-
-def page_url(page: int) -> str:
-    """This page of the trail with the same filters."""
-    return url_for("audit.index", **{**request.args.to_dict(), "page": page})
 
 
 def action_label(action: str) -> str:

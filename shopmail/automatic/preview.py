@@ -1,0 +1,59 @@
+"""The template editor's preview: a slot's subject and body as a real recent order gets them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from shopmail.automatic import templates
+from shopmail.automatic.templates import Selection
+from shopmail.core import merge
+from shopmail.core.states import MessageKind
+from shopmail.extensions import db
+from shopmail.mail import tags
+from shopmail.models import Order, Shipment, Store
+
+
+@dataclass(frozen=True)
+class Preview:
+    subject: str
+    body: str
+    order: Order
+
+
+def sample_order(sel: Selection) -> tuple[Order, Shipment | None] | None:
+    """A real, recent order that fits the slot as closely as the data allows."""
+    wishes = []
+    if sel.kind != MessageKind.ORDER_CONFIRMATION:
+        shipped = select(Shipment.order_id).where(Shipment.confirmed_at.isnot(None))
+        if sel.variant:
+            wishes.append(Order.id.in_(shipped.where(Shipment.carrier == sel.variant)))
+        wishes.append(Order.id.in_(shipped))
+    elif sel.variant == "2":
+        wishes.append(Order.purchase_count >= Store.repeat_from_count)
+    if sel.device == "mobile":
+        wishes.insert(0, Order.buyer_email.like("%.ne.jp"))
+    query = select(Order).join(Store, Order.store_id == Store.id).order_by(Order.ordered_at.desc())
+    if sel.store_id is not None:
+        query = query.where(Order.store_id == sel.store_id)
+    for i in range(len(wishes) + 1):
+        order = db.session.scalar(query.where(*wishes[i:]).limit(1))
+        if order is not None:
+            confirmed = [s for s in order.shipments if s.confirmed_at]
+            shipment = next((s for s in confirmed if s.carrier == sel.variant), None)
+            return order, shipment or (confirmed[0] if confirmed else None)
+    return None
+
+
+def preview(sel: Selection, subject: str, body: str) -> Preview | None:
+    """The slot's subject and body as a real order of the store (or of any store) would get them."""
+    found = sample_order(sel)
+    if found is None:
+        return None
+    order, shipment = found
+    values = {
+        **merge.store_values(order.store),
+        **merge.order_values(order, shipment, templates.bank_account_text()),
+    }
+    return Preview(tags.render(subject, values), tags.render(body, values), order)
