@@ -10,8 +10,7 @@ from __future__ import annotations
 from shopmail.automatic import creation as automatic
 from shopmail.broadcasts import rendering
 from shopmail.core import dispatch, sending
-from shopmail.core.states import MessageKind
-from shopmail.models.stores import KINDS as AUTOMATIC_KINDS
+from shopmail.core.states import AUTOMATIC_KINDS, MessageKind
 
 CREATION_TIMEOUT = 3600
 # How each kind of mail is rendered when it goes out: automatic, record and test mails were

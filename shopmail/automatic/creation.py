@@ -22,11 +22,10 @@ from sqlalchemy import ARRAY, Integer, any_, bindparam, exists, func, select
 
 from shopmail.automatic import templates
 from shopmail.core import audit, merge, outbox
-from shopmail.core.states import Channel, MessageKind, MessageState
+from shopmail.core.states import AUTOMATIC_KINDS, Channel, MessageKind, MessageState
 from shopmail.extensions import db
 from shopmail.mail.addresses import device_of
 from shopmail.models import DeskSettings, KindSetting, Message, Order, OrderLine, Shipment, Store
-from shopmail.models.stores import KINDS
 from shopmail.models.types import utcnow
 
 REACH_BACK = {
@@ -112,7 +111,9 @@ def create_mails(
     if scheduled and not DeskSettings.current().auto_create:
         return report
     settings = db.session.scalars(
-        select(KindSetting).where(KindSetting.in_use.is_(True), KindSetting.kind.in_(KINDS))
+        select(KindSetting).where(
+            KindSetting.in_use.is_(True), KindSetting.kind.in_(AUTOMATIC_KINDS)
+        )
     ).all()
     if not settings:
         return report

@@ -17,10 +17,9 @@ from sqlalchemy import func, select
 
 from shopmail.automatic import templates
 from shopmail.core import audit, dispatch
-from shopmail.core.states import MessageKind, MessageState, StepState
+from shopmail.core.states import AUTOMATIC_KINDS, MessageKind, MessageState, StepState
 from shopmail.extensions import db
 from shopmail.models import AuditEntry, DeskSettings, KindSetting, Message, Order, Shipment, Store
-from shopmail.models.stores import KINDS
 from shopmail.models.types import utcnow
 
 MAX_FOLLOW_UP_DAYS = 365
@@ -35,10 +34,10 @@ class RuleError(ValueError):
 def kind_settings() -> dict[str, KindSetting]:
     """One row per automatic kind; a kind never switched on reads as off (and writes nothing)."""
     rows = {k.kind: k for k in db.session.scalars(select(KindSetting))}
-    for kind in KINDS:
+    for kind in AUTOMATIC_KINDS:
         if kind not in rows:
             rows[kind] = KindSetting(kind=kind, in_use=False, backfill_done=False)
-    return {kind: rows[kind] for kind in KINDS}
+    return {kind: rows[kind] for kind in AUTOMATIC_KINDS}
 
 
 def kinds_in_use() -> list[str]:
@@ -134,7 +133,7 @@ def guide() -> list[Step]:
 def held_count() -> int:
     return db.session.scalar(
         select(func.count(Message.id)).where(
-            Message.state == MessageState.HELD, Message.kind.in_(KINDS)
+            Message.state == MessageState.HELD, Message.kind.in_(AUTOMATIC_KINDS)
         )
     )
 

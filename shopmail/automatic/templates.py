@@ -16,11 +16,10 @@ from sqlalchemy import select, union
 
 from shopmail.automatic.default_templates import DEFAULT_CARRIERS, shipped_templates
 from shopmail.core import audit
-from shopmail.core.states import MessageKind
+from shopmail.core.states import AUTOMATIC_KINDS, MessageKind
 from shopmail.extensions import db
 from shopmail.mail import tags
 from shopmail.models import DeskSettings, Order, OrderMailTemplate, Shipment, Store
-from shopmail.models.stores import KINDS
 
 DEFAULT_SCOPE = "default"
 DEVICES = ("pc", "mobile")
@@ -202,7 +201,7 @@ def selection(store: str, kind: str, device: str, variant: str | None) -> Select
         if not store.isdigit() or db.session.get(Store, int(store)) is None:
             return None
         store_id = int(store)
-    if kind not in KINDS or device not in DEVICES:
+    if kind not in AUTOMATIC_KINDS or device not in DEVICES:
         return None
     choices = variants(kind)
     # A variant of another kind (the kind was just switched) means the kind's first one.

@@ -23,10 +23,10 @@ from shopmail.automatic import creation as automatic
 from shopmail.automatic import operations, preview, send_queue
 from shopmail.automatic import templates as order_templates
 from shopmail.automatic.forms import ActionForm, StoreRulesForm, TemplateForm
+from shopmail.core.states import AUTOMATIC_KINDS
 from shopmail.extensions import db, htmx
 from shopmail.mail import tags
 from shopmail.models import DeskSettings, Store
-from shopmail.models.stores import KINDS
 from shopmail.web import admin_only
 from shopmail.web.labels import KINDS as KIND_LABELS
 
@@ -65,7 +65,7 @@ def switch(name: str):
 @admin_only
 def kinds():
     if ActionForm().validate_on_submit():
-        wanted = set(request.form.getlist("kinds")) & set(KINDS)
+        wanted = set(request.form.getlist("kinds")) & set(AUTOMATIC_KINDS)
         for kind in operations.set_kinds(current_user, wanted):
             flash(_l("%(kind)s is now in use.", kind=_kind(kind)), "success")
     return redirect(url_for(".operations"))
@@ -139,7 +139,7 @@ def _selection() -> order_templates.Selection:
     args = request.args
     sel = order_templates.selection(
         args.get("store", "default"),
-        args.get("kind", KINDS[0]),
+        args.get("kind", AUTOMATIC_KINDS[0]),
         args.get("device", "pc"),
         args.get("variant"),
     )

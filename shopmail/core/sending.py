@@ -18,13 +18,12 @@ from flask import current_app
 
 from shopmail.core import audit, crypto, outbox
 from shopmail.core.boundary import commits
-from shopmail.core.states import MessageKind, MessageState, RelayMode
+from shopmail.core.states import AUTOMATIC_KINDS, MessageKind, MessageState, RelayMode
 from shopmail.extensions import db
 from shopmail.mail.addresses import AddressError, parse_address_list
 from shopmail.mail.compose import Mail, compose, make_message_id
 from shopmail.mail.transport import AuthError, Outcome, Relay, RelayError, Result, SmtpSession
 from shopmail.models import DeskSettings, Message, Store
-from shopmail.models.stores import KINDS as AUTOMATIC_KINDS
 
 MANUAL_KINDS = (MessageKind.RECORD, MessageKind.BROADCAST, MessageKind.ADMIN_COPY)
 CHUNK = 50

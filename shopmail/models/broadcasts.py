@@ -11,8 +11,6 @@ from shopmail.core.states import BroadcastState, RecordMailingState, check_in
 from shopmail.extensions import db
 from shopmail.models.types import UTCDateTime, utcnow
 
-BROADCAST_STATES = tuple(BroadcastState)
-
 
 class Broadcast(db.Model):
     __tablename__ = "broadcasts"

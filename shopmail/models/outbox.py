@@ -12,10 +12,8 @@ from shopmail.extensions import db
 from shopmail.models.types import UTCDateTime, utcnow
 
 # The states and kinds are enums (core/states.py); these tuples keep the older names working.
-STATES = tuple(MessageState)
 OPEN_STATES = (MessageState.QUEUED, MessageState.SENDING, MessageState.RETRYING)
 MAX_RETRIES = 4
-MESSAGE_KINDS = tuple(MessageKind)
 
 
 class Message(db.Model):

@@ -11,10 +11,8 @@ from shopmail.core.states import AUTOMATIC_KINDS, Channel, RelayMode, check_in
 from shopmail.extensions import db
 from shopmail.models.types import UTCDateTime, utcnow
 
-CHANNELS = tuple(Channel)
 # Channels whose From must not be on the system's own mail domain (SPEC §1).
 CHANNELS_OFF_SYSTEM_DOMAIN = (Channel.RAKUTEN, Channel.AMAZON, Channel.AUPAY)
-KINDS = AUTOMATIC_KINDS
 
 
 class Store(db.Model):
