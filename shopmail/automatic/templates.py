@@ -295,7 +295,5 @@ def _describe(sel: Selection) -> dict:
 
 def bank_account_text() -> str:
     """The transfer account for [BANK_ACCOUNT], when the payment settings put it in mails."""
-    settings = db.session.get(DeskSettings, 1)  # read only: creators may run side by side
-    if settings is None or not settings.bank_account_in_order_mails:
-        return ""
-    return settings.bank_account_text
+    settings = DeskSettings.current()  # read only: creators may run side by side
+    return settings.bank_account_text if settings.bank_account_in_order_mails else ""
