@@ -36,6 +36,18 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+RELAY_LIMIT_DEFAULTS = {"SESSIONS": 4, "PER_MINUTE": 0, "PER_HOUR": 0, "PER_SESSION": 1000}
+
+
+def relay_limits(prefix: str) -> dict[str, int]:
+    """`SHOPMAIL_SMTP_SESSIONS` … (`SHOPMAIL_RAKUTEN_SMTP_SESSIONS` … for the Rakuten relay):
+    sessions at once, messages per minute and per hour (0: no pace), per session (0: no limit)."""
+    return {
+        f"{prefix}_{name}": int(os.environ.get(f"{prefix}_{name}", default))
+        for name, default in RELAY_LIMIT_DEFAULTS.items()
+    }
+
+
 def load() -> dict:
     """The app's configuration as a dict, read from the environment now."""
     return {
@@ -48,6 +60,13 @@ def load() -> dict:
         "SHOPMAIL_RAKUTEN_SMTP_URL": os.environ.get(
             "SHOPMAIL_RAKUTEN_SMTP_URL", "smtp+starttls://sub.fw.rakuten.ne.jp:587"
         ),
+        **relay_limits("SHOPMAIL_SMTP"),
+        **relay_limits("SHOPMAIL_RAKUTEN_SMTP"),
+        # Seconds a relay session's lease lasts unless renewed (a killed worker frees its slot).
+        # Worker processes `make run` starts (one per core); a send job takes its share of a
+        # relay's sessions and leaves the rest to the others.
+        "SHOPMAIL_WORKERS": int(os.environ.get("SHOPMAIL_WORKERS") or os.cpu_count() or 1),
+        "SHOPMAIL_SESSION_LEASE": float(os.environ.get("SHOPMAIL_SESSION_LEASE", "60")),
         "SHOPMAIL_SMTP_TIMEOUT": float(os.environ.get("SHOPMAIL_SMTP_TIMEOUT", "30")),
         # Seconds before a worker's claim on outbox rows lapses (a worker that died).
         "SHOPMAIL_CLAIM_LEASE": float(os.environ.get("SHOPMAIL_CLAIM_LEASE", "300")),

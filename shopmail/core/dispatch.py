@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask, current_app
@@ -24,11 +25,14 @@ from rq.job import Job
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from shopmail.core import outbox, sending
+from shopmail.core import outbox, relays, sending
 from shopmail.core.boundary import commits
 from shopmail.extensions import db
 
 QUEUE_NAMES = ("mail", "default")
+# A send job stops claiming after a minute (`delivery.JOB_SECONDS`); this is for a relay that
+# answers each of a last chunk's mails at the end of its timeout.
+SEND_JOB_TIMEOUT = 3600
 PENDING = "shopmail.dispatch"  # the session.info key of the work asked for in this transaction
 log = logging.getLogger(__name__)
 
@@ -60,6 +64,7 @@ class _Pending:
     store_ids: set[int] = field(default_factory=set)
     jobs: list[tuple[str, tuple, dict]] = field(default_factory=list)
     sends: list[int] = field(default_factory=list)  # the stores found due, just before commit
+    later: dict[int, float] = field(default_factory=dict)  # store → seconds from now
 
 
 def _pending() -> _Pending:
@@ -73,6 +78,14 @@ def send_soon(store_ids: Iterable[int] | None = None) -> None:
         pending.every_store = True
     else:
         pending.store_ids.update(store_ids)
+
+
+def send_later(store_ids: Iterable[int], seconds: float) -> None:
+    """Look for these stores' due mail again in `seconds` (the relay's pace or a throttle
+    asked to wait), once this transaction commits. The reconciler would, a minute later."""
+    later = _pending().later
+    for store_id in store_ids:
+        later[store_id] = max(later.get(store_id, 0.0), seconds)
 
 
 def enqueue_after_commit(
@@ -112,6 +125,18 @@ def _enqueue_pending(session: Session) -> None:
     except RedisError as exc:
         log.warning("Redis did not take the jobs (%s)", exc)
     _enqueue_sends(pending.sends)
+    try:
+        for store_id, seconds in pending.later.items():
+            _enqueue(
+                "shopmail.jobs.send_store",
+                store_id,
+                queue="mail",
+                job_id=f"send-store-{store_id}-later",
+                job_timeout=SEND_JOB_TIMEOUT,
+                after=seconds,
+            )
+    except RedisError as exc:
+        log.warning("Redis did not take the delayed send jobs (%s); the reconciler will", exc)
 
 
 def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
@@ -124,14 +149,18 @@ def _enqueue(
     *args: Any,
     queue: str = "default",
     job_id: str | None = None,
+    after: float = 0,
     **options: Any,
 ) -> Job:
-    """Enqueue `func(*args)`; a `job_id` makes a job that is already waiting not run twice."""
+    """Enqueue `func(*args)` (`after` seconds from now: RQ's scheduler runs it); a `job_id`
+    makes a job that is already waiting not run twice."""
     q = get_queue(queue)
     if job_id is not None:
         existing = q.fetch_job(job_id)
         if existing is not None and existing.get_status(refresh=True) in ("queued", "scheduled"):
             return existing
+    if after > 0:
+        return q.enqueue_in(timedelta(seconds=after), func, *args, job_id=job_id, **options)
     return q.enqueue(func, *args, job_id=job_id, **options)
 
 
@@ -161,7 +190,11 @@ def _enqueue_sends(store_ids: Sequence[int]) -> int:
     try:
         for store_id in store_ids:
             _enqueue(
-                "shopmail.jobs.send_store", store_id, queue="mail", job_id=f"send-store-{store_id}"
+                "shopmail.jobs.send_store",
+                store_id,
+                queue="mail",
+                job_id=f"send-store-{store_id}",
+                job_timeout=SEND_JOB_TIMEOUT,
             )
     except RedisError as exc:
         log.warning("Redis did not take the send jobs (%s); the reconciler will", exc)
@@ -172,6 +205,7 @@ def _enqueue_sends(store_ids: Sequence[int]) -> int:
 def reconcile() -> dict[str, int]:
     """Find work Redis lost or dead workers left; it is enqueued again when the job commits."""
     report = outbox.reconcile(current_app.config["SHOPMAIL_CLAIM_LEASE"])
+    relays.forget_old_sends()
     report["dispatched"] = len(due_stores())
     send_soon()
     return report

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import (
     JSON,
     Text,
@@ -52,6 +53,8 @@ class Delivery:
     code: int | None
     reply: str
     header_message_id: str = ""
+    # The relay said "too many" before this row went out: it waits, its retries untouched.
+    throttled: bool = False
 
 
 def add_messages(rows: Sequence[dict]) -> int:
@@ -119,69 +122,43 @@ def _due(now: datetime, stale: datetime):
 SEND_LOOP = "the send loop: rows are visibly claimed and `sending` before the SMTP transaction"
 
 
-@commits(SEND_LOOP)
-def claim(worker: str, store_id: int, kinds: Iterable[str], limit: int, lease: float) -> list[int]:
-    """Lease up to `limit` due rows of one store to `worker`; returns their ids, oldest first."""
-    now = utcnow()
-    stale = now - timedelta(seconds=lease)
-    candidates = (
-        select(Message.id)
-        .where(Message.store_id == store_id, Message.kind.in_(list(kinds)), _due(now, stale))
-        .order_by(Message.id)
-        .limit(limit)
+def due_query(store_id: int, kinds: Iterable[str], now: datetime | None = None):
+    """The ids of a store's rows that may be sent now."""
+    now = now or utcnow()
+    stale = now - timedelta(seconds=float(current_app.config["SHOPMAIL_CLAIM_LEASE"]))
+    return select(Message.id).where(
+        Message.store_id == store_id, Message.kind.in_(list(kinds)), _due(now, stale)
     )
+
+
+def claim_chunk(worker: str, store_id: int, kinds: Iterable[str], limit: int) -> list[Message]:
+    """Take up to `limit` of a store's due rows for `worker` and mark them `sending`, in one
+    conditional UPDATE; returns them, oldest first. The caller (the send loop) commits before
+    the SMTP transactions start. Disjoint between workers: PostgreSQL skips rows another
+    claim has locked; SQLite runs one writer at a time."""
+    now = utcnow()
+    stale = now - timedelta(seconds=float(current_app.config["SHOPMAIL_CLAIM_LEASE"]))
+    candidates = due_query(store_id, kinds, now).order_by(Message.id).limit(limit)
     if db.session.get_bind().dialect.name == "postgresql":
         candidates = candidates.with_for_update(skip_locked=True)
-    statement = (
-        update(Message)
-        .where(Message.id.in_(candidates.scalar_subquery()))
-        .where(or_(Message.claimed_by.is_(None), Message.claimed_at < stale))
-        .values(claimed_by=worker, claimed_at=now)
-        .returning(Message.id)
-    )
-    ids = sorted(db.session.scalars(statement, execution_options={"synchronize_session": False}))
-    db.session.commit()
-    return ids
-
-
-@commits(SEND_LOOP)
-def start_chunk(worker: str, ids: Sequence[int], renew_lease: bool = False) -> list[Message]:
-    """Mark a chunk of this worker's claimed rows `sending`; returns the rows to send now.
-
-    Rows whose broadcast was paused or cancelled meanwhile are released instead. With
-    `renew_lease` the worker's other claimed rows get a fresh lease in the same transaction.
-    """
-    now = utcnow()
-    broadcast_sending = select(Broadcast.id).where(Broadcast.state == BroadcastState.SENDING)
-    still_ours = and_(Message.claimed_by == worker, Message.state.in_(DUE_STATES))
     rows = db.session.scalars(
         update(Message)
-        .where(Message.id.in_(ids), still_ours)
-        .where(or_(Message.broadcast_id.is_(None), Message.broadcast_id.in_(broadcast_sending)))
-        .values(state=MessageState.SENDING, claimed_at=now)
+        .where(Message.id.in_(candidates.scalar_subquery()))
+        .where(Message.state.in_(DUE_STATES))
+        .where(or_(Message.claimed_by.is_(None), Message.claimed_at < stale))
+        .values(state=MessageState.SENDING, claimed_by=worker, claimed_at=now)
         .returning(Message),
         execution_options={"synchronize_session": False, "populate_existing": True},
     ).all()
-    if len(rows) < len(ids):  # paused or cancelled meanwhile: give the rest back
-        db.session.execute(
-            update(Message)
-            .where(Message.id.in_(ids), still_ours)
-            .values(claimed_by=None, claimed_at=None),
-            execution_options={"synchronize_session": False},
-        )
-    if renew_lease:
-        db.session.execute(
-            update(Message).where(still_ours).values(claimed_at=now),
-            execution_options={"synchronize_session": False},
-        )
     for row in rows:  # kept as read: the commit must not expire them into one query each
         db.session.expunge(row)
-    db.session.commit()
     return sorted(rows, key=lambda row: row.id)
 
 
 @commits("the send loop: rows are `sent` right after the 250")
-def record(deliveries: Sequence[Delivery], retry_delays: Sequence[float]) -> None:
+def record(
+    deliveries: Sequence[Delivery], retry_delays: Sequence[float], throttle_pause: float = 0
+) -> None:
     """Write a chunk's results in one statement; waits out a locked database, never resends.
 
     The 250s are already at the relay: giving up here would leave the rows `sending`, which the
@@ -190,7 +167,7 @@ def record(deliveries: Sequence[Delivery], retry_delays: Sequence[float]) -> Non
     if not deliveries:
         return
     now = utcnow()
-    values = [_row_values(d, now, retry_delays) for d in deliveries]
+    values = [_row_values(d, now, retry_delays, throttle_pause) for d in deliveries]
     ids = [d.message_id for d in deliveries]
     for pause in (0.05, 0.2, 0.5, 1, 2, 4, 8, 15, 30):
         try:
@@ -206,8 +183,10 @@ def record(deliveries: Sequence[Delivery], retry_delays: Sequence[float]) -> Non
     db.session.commit()
 
 
-def _row_values(d: Delivery, now: datetime, retry_delays: Sequence[float]) -> dict:
-    attempt = d.attempt
+def _row_values(
+    d: Delivery, now: datetime, retry_delays: Sequence[float], throttle_pause: float
+) -> dict:
+    attempt = d.attempt - 1 if d.throttled else d.attempt
     values = {
         "id": d.message_id,
         "attempts": attempt,
@@ -219,7 +198,12 @@ def _row_values(d: Delivery, now: datetime, retry_delays: Sequence[float]) -> di
     }
     if d.header_message_id:
         values["message_id"] = d.header_message_id
-    if d.outcome is Outcome.SENT:
+    if d.throttled:
+        values.update(
+            state=MessageState.RETRYING if attempt else MessageState.QUEUED,
+            next_attempt_at=now + timedelta(seconds=throttle_pause),
+        )
+    elif d.outcome is Outcome.SENT:
         values.update(state=MessageState.SENT, sent_at=now)
     elif d.outcome is Outcome.UNKNOWN:
         values["state"] = MessageState.UNKNOWN

@@ -1,22 +1,21 @@
-"""Sending: which mail may go now, through which relay, built how — and the send loop.
+"""Sending: which mail may go now, through which relay, built how; the test mail.
 
-One job sends a batch of one store's due rows over one reused SMTP session, a chunk at a time
-(see `outbox`). Gates: nothing leaves while the mail server switch is stopped; automatic kinds
-leave only while auto-sending is on; a store whose relay refused its credentials waits.
+Gates: nothing leaves while the mail server switch is stopped; automatic kinds leave only while
+auto-sending is on; a store whose relay refused its credentials waits. The send loop that uses
+these is `delivery`.
 """
 
 from __future__ import annotations
 
 import os
 import socket
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 
-from shopmail.core import audit, crypto, outbox
+from shopmail.core import crypto, outbox
 from shopmail.core.boundary import commits
 from shopmail.core.states import AUTOMATIC_KINDS, MessageKind, MessageState, RelayMode
 from shopmail.extensions import db
@@ -26,8 +25,6 @@ from shopmail.mail.transport import AuthError, Outcome, Relay, RelayError, Resul
 from shopmail.models import DeskSettings, Message, Store
 
 MANUAL_KINDS = (MessageKind.RECORD, MessageKind.BROADCAST, MessageKind.ADMIN_COPY)
-CHUNK = 50
-BATCH = 500
 
 
 def worker_name() -> str:
@@ -138,7 +135,7 @@ def stored_mails(rows: list[Message], store: Store) -> list[Mail | Result]:
     return out
 
 
-def _mails_for(
+def mails_for(
     rows: list[Message], store: Store, renderers: Mapping[str, Renderer]
 ) -> list[tuple[Message, Mail | Result]]:
     out: list[tuple[Message, Mail | Result]] = []
@@ -162,67 +159,6 @@ def deliver(session: SmtpSession, row: Message, mail: Mail, envelope_from: str) 
     return outbox.Delivery(
         row.id, row.attempts + 1, result.outcome, result.code, result.reply, mail.message_id
     )
-
-
-def send_store(
-    store_id: int, renderers: Mapping[str, Renderer], worker: str | None = None
-) -> dict[str, int]:
-    """Send one batch of a store's due rows; returns counts by outcome."""
-    config = current_app.config
-    worker = worker or worker_name()
-    lease = float(config["SHOPMAIL_CLAIM_LEASE"])
-    store = db.session.get(Store, store_id)
-    kinds = sendable_kinds()
-    if store is None or store.sending_paused_reason or not kinds:
-        return {}
-    ids = outbox.claim(worker, store_id, kinds, BATCH, lease)
-    counts: dict[str, int] = {}
-    delays = config["SHOPMAIL_RETRY_DELAYS"]
-    renewed = time.monotonic()
-    try:
-        with SmtpSession(relay_for(store)) as session:
-            for start in range(0, len(ids), CHUNK):
-                # The rest of the batch keeps its lease while this worker is clearly alive.
-                renew = time.monotonic() - renewed > lease / 4
-                renewed = time.monotonic() if renew else renewed
-                rows = outbox.start_chunk(worker, ids[start : start + CHUNK], renew)
-                deliveries = _send_chunk(session, store, rows, renderers)
-                outbox.record(deliveries, delays)
-                for d in deliveries:
-                    counts[d.outcome.value] = counts.get(d.outcome.value, 0) + 1
-    except AuthError as exc:
-        _pause_store(store, str(exc), worker)
-    return counts
-
-
-def _send_chunk(
-    session: SmtpSession, store: Store, rows: list[Message], renderers: Mapping[str, Renderer]
-) -> list[outbox.Delivery]:
-    deliveries = []
-    for row, mail in _mails_for(rows, store, renderers):
-        if isinstance(mail, Result):
-            deliveries.append(
-                outbox.Delivery(row.id, row.attempts + 1, mail.outcome, mail.code, mail.reply)
-            )
-            continue
-        try:
-            deliveries.append(deliver(session, row, mail, store.from_addr))
-        except AuthError:
-            outbox.record(deliveries, current_app.config["SHOPMAIL_RETRY_DELAYS"])
-            raise
-        except RelayError as exc:
-            deliveries.append(
-                outbox.Delivery(row.id, row.attempts + 1, Outcome.TEMPORARY, None, str(exc))
-            )
-    return deliveries
-
-
-@commits(outbox.SEND_LOOP)
-def _pause_store(store: Store, reply: str, worker: str) -> None:
-    outbox.release(worker)
-    store.sending_paused_reason = reply
-    audit.record("system", "store.sending_paused", store, reply=reply)
-    db.session.commit()
 
 
 @commits("the send loop: a test mail's row reads `failed` as soon as the relay refused it")

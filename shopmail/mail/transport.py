@@ -73,7 +73,12 @@ class Result:
 
 
 class RelayError(Exception):
-    """No session could be had (connect, greeting, TLS): temporary for every message."""
+    """No session could be had (connect, greeting, TLS): temporary for every message.
+    `code` is the relay's reply code when it gave one (421 "too many connections")."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class AuthError(RelayError):
@@ -361,7 +366,7 @@ class SmtpSession:
             else:
                 smtp = smtplib.SMTP(relay.host, relay.port, **options)
         except smtplib.SMTPConnectError as exc:
-            raise RelayError(f"{exc.smtp_code} {_decode(exc.smtp_error)}") from None
+            raise RelayError(f"{exc.smtp_code} {_decode(exc.smtp_error)}", exc.smtp_code) from None
         except (smtplib.SMTPException, OSError) as exc:
             raise RelayError(f"cannot connect to {relay.host}:{relay.port}: {exc}") from None
         self.connections += 1
@@ -381,7 +386,7 @@ class SmtpSession:
                 smtp.starttls(context=self._tls_context())
                 smtp.ehlo()
         except smtplib.SMTPResponseException as exc:
-            raise RelayError(f"{exc.smtp_code} {_decode(exc.smtp_error)}") from None
+            raise RelayError(f"{exc.smtp_code} {_decode(exc.smtp_error)}", exc.smtp_code) from None
         except (smtplib.SMTPException, OSError) as exc:
             raise RelayError(f"session set-up with {relay.host} failed: {exc}") from None
         if relay.username:

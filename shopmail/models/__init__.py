@@ -5,6 +5,7 @@ from shopmail.models.broadcasts import Broadcast, QuotaMonth, RecordMailing
 from shopmail.models.commerce import Order, OrderLine, Quote, QuoteLine, Shipment
 from shopmail.models.members import Member
 from shopmail.models.outbox import Message
+from shopmail.models.relays import RelaySend, RelaySession, RelayState
 from shopmail.models.stores import DeskSettings, KindSetting, Store
 from shopmail.models.templates import BroadcastTemplate, OrderMailTemplate, RecordMailTemplate
 from shopmail.models.users import ApiToken, User
@@ -26,6 +27,9 @@ __all__ = [
     "QuoteLine",
     "RecordMailTemplate",
     "RecordMailing",
+    "RelaySend",
+    "RelaySession",
+    "RelayState",
     "Shipment",
     "Store",
     "User",

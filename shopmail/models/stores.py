@@ -43,6 +43,12 @@ class Store(db.Model):
     smtp_security: Mapped[str] = mapped_column(String(10), default="starttls")
     smtp_user: Mapped[str] = mapped_column(String(200), default="")
     smtp_password_enc: Mapped[str] = mapped_column(Text, default="")
+    # The own relay's limits (system and Rakuten relays take theirs from the environment):
+    # sessions at once, messages per minute / hour (0: no pace), messages per session.
+    smtp_sessions: Mapped[int] = mapped_column(Integer, default=4)
+    smtp_per_minute: Mapped[int] = mapped_column(Integer, default=0)
+    smtp_per_hour: Mapped[int] = mapped_column(Integer, default=0)
+    smtp_per_session: Mapped[int] = mapped_column(Integer, default=1000)
 
     follow_up_days: Mapped[int] = mapped_column(Integer, default=7)
     repeat_from_count: Mapped[int] = mapped_column(Integer, default=2)

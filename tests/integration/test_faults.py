@@ -12,9 +12,9 @@ import subprocess
 import threading
 import time
 
-from shopmail.core import dispatch, outbox, sending
+from shopmail.core import delivery, dispatch, outbox
 from shopmail.extensions import db
-from shopmail.models import Message
+from shopmail.models import Message, RelayState
 from tests.factories import MemberFactory
 from tests.integration.test_outbox import queue_mail, states
 from tests.support.workers import start_worker
@@ -83,7 +83,8 @@ def test_a_worker_killed_mid_broadcast_loses_nothing_and_doubles_nothing(
     time.sleep(0.6)
     report = dispatch.reconcile()  # the worker's lease ran out: as the minute cron would do
     db.session.commit()  # the job's commit enqueues the work
-    assert 0 < report["unknown"] <= sending.CHUNK  # at most the one chunk it was sending
+    # At most one chunk per session the worker had open (its share of the relay's 4).
+    assert 0 < report["unknown"] <= delivery.CHUNK * 4
     replacement = start_worker(app, SHOPMAIL_CLAIM_LEASE="0.5")
     assert replacement.wait(60) == 0
     monkeypatch.setitem(app.config, "SHOPMAIL_CLAIM_LEASE", 300)
@@ -160,18 +161,20 @@ def test_redis_restarted_without_persistence_the_reconciler_finishes(
     assert len(counts) >= 300 - final.get("unknown", 0)
 
 
-def test_421_at_connect_is_temporary_and_retried_later(app, mail_store, smtp_server, monkeypatch):
+def test_421_at_connect_pauses_the_relay_and_burns_no_retry(app, mail_store, smtp_server):
     smtp_server.handler.greeting_code = 421
-    monkeypatch.setitem(app.config, "SHOPMAIL_RETRY_DELAYS", [3600] * 4)
     queue_mail(mail_store, n=2)
     dispatch.dispatch_sending()
-    assert start_worker(app, SHOPMAIL_RETRY_DELAYS="3600,3600,3600,3600").wait(60) == 0
-    monkeypatch.setitem(app.config, "SHOPMAIL_RETRY_DELAYS", [0, 0, 0, 0])
+    assert start_worker(app).wait(60) == 0
     rows = db.session.scalars(db.select(Message)).all()
-    assert {(r.state, r.attempts) for r in rows} == {("retrying", 1)}
-    assert all("421" in r.last_reply for r in rows)
+    assert {(r.state, r.attempts) for r in rows} == {("queued", 0)}  # waiting, not a failure
+    assert all("421" in r.last_reply and r.next_attempt_at is not None for r in rows)
+    relay = db.session.get(RelayState, f"store:{mail_store.id}")
+    assert relay.paused_until is not None and relay.throttles == 1
     smtp_server.handler.greeting_code = None
-    db.session.execute(db.update(Message).values(next_attempt_at=None))  # the back-off passed
+    # The pause is over: the rows go on the next try.
+    db.session.execute(db.update(Message).values(next_attempt_at=None))
+    db.session.execute(db.update(RelayState).values(paused_until=None))
     db.session.commit()
     dispatch.dispatch_sending()
     assert start_worker(app).wait(60) == 0
@@ -226,14 +229,14 @@ def test_two_workers_at_once_send_each_mail_once(app, mail_store, smtp_server):
     mail_store.bcc = ""
     db.session.commit()
     smtp_server.handler.delay_after_data = 0.002
-    queue_mail(mail_store, to="m@example.jp", n=3 * sending.BATCH)  # more than one batch
+    queue_mail(mail_store, to="m@example.jp", n=30 * delivery.CHUNK)  # many chunks
     for _ in range(2):  # two jobs for the same store, as a busy desk would have
         dispatch.get_queue("mail").enqueue("shopmail.jobs.send_store", mail_store.id)
     workers = [start_worker(app) for _ in range(2)]
     assert [w.wait(120) for w in workers] == [0, 0]
     counts = received_counts(smtp_server)
-    assert len(counts) == 3 * sending.BATCH and set(counts.values()) == {1}
-    assert states() == {"sent": 3 * sending.BATCH}
+    assert len(counts) == 30 * delivery.CHUNK and set(counts.values()) == {1}
+    assert states() == {"sent": 30 * delivery.CHUNK}
     assert len({m.connection for m in smtp_server.messages}) >= 2  # both really sent
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import collections
 from datetime import timedelta
 
-from shopmail.core import dispatch, outbox, sending
+from shopmail.core import delivery, dispatch, outbox, sending
 from shopmail.extensions import db
 from shopmail.jobs import RENDERERS
 from shopmail.models import DeskSettings, Message
@@ -61,13 +62,38 @@ def test_queued_mail_arrives_with_its_store_sender(app, mail_store, smtp_server)
     assert mail["Message-ID"] == row.message_id
 
 
-def test_many_rows_go_over_one_session(app, mail_store, smtp_server):
+def test_many_rows_go_over_one_session_when_the_relay_allows_one(app, mail_store, smtp_server):
+    mail_store.smtp_sessions = 1
+    db.session.commit()
+    queue_mail(mail_store, n=120)
+    dispatch.dispatch_sending()
+    run_worker(app)
+    assert len(smtp_server.wait_for(120)) == 120
+    assert states() == {"sent": 120}
+    assert smtp_server.handler.connections == 1
+
+
+def test_a_session_reconnects_after_its_message_limit(app, mail_store, smtp_server):
+    mail_store.smtp_sessions, mail_store.smtp_per_session = 1, 25
+    db.session.commit()
     queue_mail(mail_store, n=60)
     dispatch.dispatch_sending()
     run_worker(app)
-    assert len(smtp_server.wait_for(60)) == 60
-    assert states() == {"sent": 60}
-    assert smtp_server.handler.connections == 1
+    assert len(smtp_server.wait_for(60)) == 60 and states() == {"sent": 60}
+    per_connection = collections.Counter(m.connection for m in smtp_server.messages)
+    assert sorted(per_connection.values()) == [10, 25, 25]
+
+
+def test_due_mail_goes_over_several_sessions_at_once(app, mail_store, smtp_server, monkeypatch):
+    monkeypatch.setitem(app.config, "SHOPMAIL_WORKERS", 1)  # this one worker takes them all
+    smtp_server.handler.delay_after_data = 0.02
+    mail_store.smtp_sessions = 3
+    db.session.commit()
+    queue_mail(mail_store, n=300)
+    dispatch.dispatch_sending()
+    run_worker(app)
+    assert len(smtp_server.wait_for(300)) == 300 and states() == {"sent": 300}
+    assert smtp_server.handler.most_at_once == 3  # in one worker, never more than the budget
 
 
 def test_temporary_failures_are_retried_then_sent(app, mail_store, smtp_server):
@@ -109,7 +135,7 @@ def test_nothing_leaves_while_the_mail_server_is_stopped(app, mail_store, smtp_s
     db.session.commit()
     queue_mail(mail_store)
     assert dispatch.dispatch_sending() == 0
-    assert sending.send_store(mail_store.id, RENDERERS) == {}
+    assert delivery.send_store(mail_store.id, RENDERERS) == {}
     assert states() == {"queued": 1} and smtp_server.messages == []
 
 
@@ -151,8 +177,10 @@ def test_a_connection_lost_after_the_data_leaves_the_row_unknown(app, mail_store
 
 def test_rows_left_sending_by_a_dead_worker_become_unknown(app, mail_store):
     ids = queue_mail(mail_store, n=3)
-    outbox.claim("dead-worker", mail_store.id, ["record"], 10, lease=300)
-    outbox.start_chunk("dead-worker", ids[:1])
+    outbox.claim_chunk("dead-worker", mail_store.id, ["record"], 1)
+    db.session.execute(
+        db.update(Message).where(Message.id == ids[1]).values(claimed_by="dead-worker")
+    )
     old = utcnow() - timedelta(seconds=600)
     db.session.execute(db.update(Message).values(claimed_at=old))
     db.session.commit()

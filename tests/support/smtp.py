@@ -38,6 +38,7 @@ class ReceivedMail:
     data: bytes
     message: EmailMessage
     connection: int  # 1-based number of the connection it came over
+    at: float = 0.0  # when it arrived (time.monotonic)
 
 
 class SinkHandler:
@@ -56,6 +57,12 @@ class SinkHandler:
         self.delay_after_data = 0.0
         self.data_reply: str | None = None  # e.g. "554 5.7.1 rejected" instead of 250
         self.connections = 0
+        self.most_at_once = 0  # the most connections open at the same time
+        # Answer the next N MAIL FROMs with a relay's "too many" (a throttling relay).
+        self.throttle_mail = 0
+        self.throttle_from = 0  # …once this many messages have arrived
+        self.throttle_reply = "421 4.7.0 Too many messages, slow down"
+        self.throttled = 0
         self.logins: list[str] = []
         # Advertise PIPELINING (RFC 2920) as Postfix does; False gives a one-command-a-time
         # server, so both ways of talking are tested.
@@ -74,6 +81,18 @@ class SinkHandler:
             with self.lock:
                 self.logins.append(login)
         return AuthResult(success=ok, handled=False)
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list
+    ) -> str:
+        with self.lock:
+            if self.throttle_mail > 0 and len(self.messages) >= self.throttle_from:
+                self.throttle_mail -= 1
+                self.throttled += 1
+                return self.throttle_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list
@@ -104,6 +123,7 @@ class SinkHandler:
             data=data,
             message=_PARSER.parsebytes(data),  # type: ignore[arg-type]
             connection=getattr(server, "connection_number", 0),
+            at=time.monotonic(),
         )
         with self.lock:
             drop = self.drop_after_data > 0
@@ -146,11 +166,13 @@ class _ScriptedSMTP(SMTP):
         with self.sink.lock:
             self.sink.connections += 1
             self.connection_number = self.sink.connections
-        self.live.add(self)
+            self.live.add(self)
+            self.sink.most_at_once = max(self.sink.most_at_once, len(self.live))
         super().connection_made(transport)
 
     def connection_lost(self, error: Exception | None) -> None:
-        self.live.discard(self)
+        with self.sink.lock:
+            self.live.discard(self)
         super().connection_lost(error)
 
     async def check_auth_needed(self, caller_method: str) -> bool:
@@ -243,7 +265,7 @@ def smtp_server() -> Iterator[SmtpServer]:
     while controller.live and time.monotonic() < deadline:
         time.sleep(0.01)
     with handler.lock:
-        handler.connections = 0
+        handler.connections = handler.most_at_once = 0
     try:
         yield SmtpServer(controller)
     finally:

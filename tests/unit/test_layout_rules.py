@@ -315,7 +315,7 @@ def test_no_view_and_no_service_is_a_boundary():
     ]
     named = {name for _, name in boundaries}
     # The boundaries DESIGN.md names are all marked: request, job, CLI, send loop.
-    assert {"end_transaction", "_execute", "claim", "start_chunk", "record"} <= named
+    assert {"end_transaction", "_execute", "_next_chunk", "record"} <= named
     assert [b for b in boundaries if feature_of(b[0]) or is_view(b[0])] == []
 
 

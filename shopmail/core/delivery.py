@@ -1,0 +1,255 @@
+"""The send loop: one store's due mail over as many SMTP sessions as its relay allows.
+
+A send job leases session slots of the store's relay (`relays`), a share of the budget when
+several workers run, and asks another worker to take the rest. Each slot is a thread with its
+own database session and SMTP connection, sending chunk after chunk: the pace allows a count,
+that many due rows are claimed and marked `sending` in the same transaction, sent, and their
+results written in one statement. A 421 or "too many" stops the chunk: the rows not yet sent
+wait (their retries untouched) and the relay is paused and slowed for every worker.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from shopmail.core import audit, dispatch, outbox, relays
+from shopmail.core.boundary import commits
+from shopmail.core.sending import Renderer, deliver, mails_for, relay_for, sendable_kinds
+from shopmail.core.sending import worker_name as process_name
+from shopmail.extensions import db
+from shopmail.mail.transport import AuthError, Outcome, Relay, RelayError, Result, SmtpSession
+from shopmail.models import Message, Store
+
+CHUNK = 50
+LONGEST_WAIT = 10.0  # a session waits this long for the pace in the loop; longer, it stops
+JOB_SECONDS = 60.0  # then the job ends and the next one (any worker's) goes on
+
+
+@dataclass
+class _Run:
+    """What the sessions of one job share."""
+
+    app: Flask
+    store_id: int
+    relay: Relay
+    key: str
+    limits: relays.Limits
+    renderers: Mapping[str, Renderer]
+    worker: str  # holds the session leases; each session claims rows as "<worker>/<slot>"
+    stop: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    counts: Counter = field(default_factory=Counter)
+    errors: list[BaseException] = field(default_factory=list)
+    resume_in: float = 0.0  # the pace or a throttle asks to come back later
+    # Sessions stop claiming after this (monotonic clock): jobs stay short, stores take turns.
+    deadline: float = field(default_factory=lambda: time.monotonic() + JOB_SECONDS)
+
+
+def send_store(
+    store_id: int, renderers: Mapping[str, Renderer], worker: str | None = None
+) -> dict[str, int]:
+    """Send a store's due mail over this job's share of its relay's sessions.
+
+    Returns counts by outcome ("throttled" for rows the relay made wait).
+    """
+    worker = worker or process_name()
+    store = db.session.get(Store, store_id)
+    if store is None or store.sending_paused_reason or not sendable_kinds():
+        return {}
+    key, limits = relays.relay_key(store), relays.limits_for(store)
+    slots = _take_sessions(store, key, limits, worker)
+    if not slots:
+        return {}
+    app = current_app._get_current_object()
+    run = _Run(app, store_id, relay_for(store), key, limits, renderers, worker)
+    threads = [
+        threading.Thread(target=_session, args=(run, slot, f"{worker}/{slot}"), daemon=True)
+        for slot in slots
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if run.errors:
+        raise run.errors[0]
+    if run.resume_in:
+        # The pace or a throttle holds the relay: come back then, not at once.
+        dispatch.send_later([store_id], run.resume_in)
+    else:
+        # The rest of this store's mail, and stores that waited for this relay's sessions.
+        dispatch.send_soon()
+    return dict(run.counts)
+
+
+@commits(outbox.SEND_LOOP)
+def _take_sessions(store: Store, key: str, limits: relays.Limits, worker: str) -> list[int]:
+    """This job's share of the relay's free sessions — no more than the due rows can use.
+    Nothing while the relay is paused or its pace is used up for longer than a session waits."""
+    ready = relays.allowance(key, limits, 1)
+    if ready.wait > LONGEST_WAIT:
+        dispatch.send_later([store.id], ready.wait)
+        db.session.commit()
+        return []
+    due = _due_count(store.id, limit=limits.sessions * CHUNK + 1)
+    workers = max(1, int(current_app.config["SHOPMAIL_WORKERS"]))
+    share = min(math.ceil(limits.sessions / workers), math.ceil(due / CHUNK))
+    slots = relays.take_sessions(key, limits, worker, share)
+    if slots and due > len(slots) * CHUNK:
+        dispatch.send_soon([store.id])  # another worker takes more of the budget
+    db.session.commit()
+    return slots
+
+
+def _due_count(store_id: int, limit: int) -> int:
+    kinds = sendable_kinds()
+    if not kinds:
+        return 0
+    due = outbox.due_query(store_id, kinds).limit(limit).subquery()
+    return db.session.scalar(select(func.count()).select_from(due)) or 0
+
+
+def _session(run: _Run, slot: int, holder: str) -> None:
+    """One leased session slot: chunks over one SMTP connection until nothing is due."""
+    with run.app.app_context():
+        try:
+            with SmtpSession(run.relay) as smtp:
+                _send_chunks(run, smtp, slot, holder)
+        except BaseException as exc:  # noqa: BLE001 - handed to the job's thread
+            run.stop.set()
+            with run.lock:
+                run.errors.append(exc)
+        finally:
+            try:
+                _release(run.key, slot, run.worker)
+            finally:
+                db.session.remove()
+
+
+def _send_chunks(run: _Run, smtp: SmtpSession, slot: int, holder: str) -> None:
+    carried = 0  # messages over this connection, for the per-session limit
+    per_session = run.limits.per_session
+    while not run.stop.is_set():
+        wanted = min(CHUNK, per_session - carried) if per_session else CHUNK
+        store, rows, wait = _next_chunk(run, slot, holder, wanted)
+        if wait:
+            if wait > LONGEST_WAIT:
+                run.resume_in = max(run.resume_in, wait)
+                return
+            run.stop.wait(wait)
+            continue
+        if not rows:
+            return
+        try:
+            deliveries, throttle = _send_chunk(run, smtp, store, rows)
+        except AuthError as exc:
+            run.stop.set()
+            _pause_store(run.store_id, str(exc), holder)
+            return
+        unsent = sum(d.throttled for d in deliveries)
+        pause = _throttled(run, throttle, unsent) if throttle else 0.0
+        outbox.record(deliveries, current_app.config["SHOPMAIL_RETRY_DELAYS"], pause)
+        with run.lock:
+            run.counts.update("throttled" if d.throttled else d.outcome.value for d in deliveries)
+        if throttle:
+            smtp.close()  # a fresh connection when the pause is over
+            run.resume_in = max(run.resume_in, pause)
+            return
+        carried += len(rows)
+        if per_session and carried >= per_session:
+            smtp.close()  # the next send opens a new connection
+            carried = 0
+
+
+@commits(outbox.SEND_LOOP)
+def _next_chunk(
+    run: _Run, slot: int, holder: str, wanted: int
+) -> tuple[Store | None, list[Message], float]:
+    """The gates, the pace, the claim and the lease renewal, in one transaction."""
+    store = db.session.get(Store, run.store_id)
+    kinds = sendable_kinds()
+    if store is None or store.sending_paused_reason or not kinds:
+        db.session.rollback()
+        return None, [], 0.0
+    if not relays.renew_session(run.key, slot, run.worker):
+        db.session.rollback()  # the lease lapsed and another holder has the slot
+        return None, [], 0.0
+    if time.monotonic() > run.deadline:
+        db.session.rollback()  # this job's time is up; the next job goes on
+        return None, [], 0.0
+    allowed = relays.allowance(run.key, run.limits, wanted)
+    if allowed.count == 0:
+        db.session.commit()
+        return None, [], allowed.wait
+    rows = outbox.claim_chunk(holder, run.store_id, kinds, allowed.count)
+    relays.note_sent(run.key, len(rows))
+    db.session.expunge(store)
+    db.session.commit()
+    return store, rows, 0.0
+
+
+def _send_chunk(
+    run: _Run, smtp: SmtpSession, store: Store, rows: list[Message]
+) -> tuple[list[outbox.Delivery], str]:
+    """Each row's SMTP transaction; stops at the first "too many" (returned as its reply)."""
+    deliveries: list[outbox.Delivery] = []
+    pending = mails_for(rows, store, run.renderers)
+    for index, (row, mail) in enumerate(pending):
+        if isinstance(mail, Result):
+            deliveries.append(
+                outbox.Delivery(row.id, row.attempts + 1, mail.outcome, mail.code, mail.reply)
+            )
+            continue
+        try:
+            delivery = deliver(smtp, row, mail, store.from_addr)
+        except AuthError:
+            outbox.record(deliveries, current_app.config["SHOPMAIL_RETRY_DELAYS"])
+            raise
+        except RelayError as exc:
+            delivery = outbox.Delivery(
+                row.id, row.attempts + 1, Outcome.TEMPORARY, exc.code, str(exc)
+            )
+        if delivery.outcome is Outcome.TEMPORARY and relays.is_throttle(
+            delivery.code, delivery.reply
+        ):
+            reply = f"{delivery.code or ''} {delivery.reply}".strip()
+            waiting = [r for r, _ in pending[index:]]
+            deliveries += [_throttled_row(r, delivery.code, reply) for r in waiting]
+            return deliveries, reply
+        deliveries.append(delivery)
+    return deliveries, ""
+
+
+def _throttled_row(row: Message, code: int | None, reply: str) -> outbox.Delivery:
+    return outbox.Delivery(row.id, row.attempts + 1, Outcome.TEMPORARY, code, reply, throttled=True)
+
+
+@commits(outbox.SEND_LOOP)
+def _throttled(run: _Run, reply: str, unsent: int) -> float:
+    pause = relays.throttled(run.key, run.limits, reply, unsent)
+    db.session.commit()
+    return pause
+
+
+@commits(outbox.SEND_LOOP)
+def _release(key: str, slot: int, holder: str) -> None:
+    db.session.rollback()
+    relays.release_session(key, slot, holder)
+    db.session.commit()
+
+
+@commits(outbox.SEND_LOOP)
+def _pause_store(store_id: int, reply: str, holder: str) -> None:
+    outbox.release(holder)
+    store = db.session.get(Store, store_id)
+    if store is not None and not store.sending_paused_reason:
+        store.sending_paused_reason = reply
+        audit.record("system", "store.sending_paused", store, reply=reply)
+    db.session.commit()
