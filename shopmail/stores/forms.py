@@ -7,6 +7,7 @@ the relay) read it from the form. The mail server lock is the form's own check.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import current_app
@@ -31,7 +32,14 @@ from shopmail.core.states import Channel, RelayMode
 from shopmail.extensions import db
 from shopmail.models import DeskSettings, Store
 from shopmail.stores import rules
-from shopmail.stores.settings import LOCKED_FIELDS, NEW_STORE, STORE_FIELDS, changed_fields
+from shopmail.stores.settings import (
+    LOCKED_FIELDS,
+    NEW_STORE,
+    OWN_RELAY_NUMBERS,
+    STORE_FIELDS,
+    changed_fields,
+    settings_of,
+)
 from shopmail.web.labels import CHANNELS
 
 RELAY_LABELS = {
@@ -69,15 +77,21 @@ def typed_password(value: str | None) -> str:
     return "" if value in (None, crypto.MASK) else value
 
 
+_GROUPED = re.compile(r"\d{1,3}(,\d{3})+")
+
+
 class WholeNumberField(IntegerField):
-    """A whole number in a text box; anything else is None, for its range rule to refuse."""
+    """A whole number in a text box ("10,000" too); anything else is None, for its range rule
+    to refuse. At most 9 digits, so that no number typed overflows its column."""
 
     widget = TextInput()
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if valuelist:
             text = valuelist[0].strip()
-            self.data = int(text) if text.isdigit() and len(text) < 7 else None
+            if _GROUPED.fullmatch(text):
+                text = text.replace(",", "")
+            self.data = int(text) if text.isdecimal() and len(text) < 10 else None
 
 
 # --- validators: one per rule -----------------------------------------------------------------
@@ -145,9 +159,25 @@ def smtp_host_rule(form: StoreForm, field: Any) -> None:
 
 
 def own_relay_only(form: StoreForm, field: Any) -> None:
-    """Host, port and encryption matter only for an own relay: otherwise nothing to check."""
+    """Host, port, encryption and limits matter only for an own relay: else nothing to check."""
     if form.relay_mode.data != RelayMode.OWN:
         raise StopValidation()
+
+
+def smtp_sessions_rule(form: StoreForm, field: Any) -> None:
+    _refuse(rules.smtp_sessions_problem(field.data))
+
+
+def smtp_per_minute_rule(form: StoreForm, field: Any) -> None:
+    _refuse(rules.smtp_per_minute_problem(field.data))
+
+
+def smtp_per_hour_rule(form: StoreForm, field: Any) -> None:
+    _refuse(rules.smtp_per_hour_problem(form.smtp_per_minute.data, field.data))
+
+
+def smtp_per_session_rule(form: StoreForm, field: Any) -> None:
+    _refuse(rules.smtp_per_session_problem(field.data))
 
 
 class StoreForm(FlaskForm):
@@ -243,6 +273,18 @@ class StoreForm(FlaskForm):
         _l("SMTP password"), filters=[typed_password], validators=[smtp_password_rule]
     )
     clear_password = BooleanField(_l("Clear the stored password"))
+    smtp_sessions = WholeNumberField(
+        _l("Sessions at once"), validators=[own_relay_only, smtp_sessions_rule]
+    )
+    smtp_per_minute = WholeNumberField(
+        _l("Messages per minute"), validators=[own_relay_only, smtp_per_minute_rule]
+    )
+    smtp_per_hour = WholeNumberField(
+        _l("Messages per hour"), validators=[own_relay_only, smtp_per_hour_rule]
+    )
+    smtp_per_session = WholeNumberField(
+        _l("Messages per session"), validators=[own_relay_only, smtp_per_session_rule]
+    )
     follow_up_days = WholeNumberField(
         _l("Follow-up after (days)"),
         validators=[
@@ -290,7 +332,14 @@ class StoreForm(FlaskForm):
     def values(self) -> dict[str, object]:
         """The settings as `settings.save_store` takes them."""
         names = (*STORE_FIELDS, "smtp_password", "clear_password")
-        return {name: self[name].data for name in names}
+        values = {name: self[name].data for name in names}
+        if self.relay_mode.data != RelayMode.OWN:
+            # Checked only for an own relay: a number left unreadable keeps what was saved.
+            before = settings_of(self.store)
+            for name in OWN_RELAY_NUMBERS:
+                if values[name] is None:
+                    values[name] = before[name]
+        return values
 
     def locked_changes(self) -> list[str]:
         """The sender and relay settings this post would change."""

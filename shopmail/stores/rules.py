@@ -177,3 +177,50 @@ def smtp_host_problem(smtp_host: str) -> object | None:
     if not _HOST.fullmatch(smtp_host):
         return _l("SMTP host: enter a host name only, such as smtp.example.jp.")
     return None
+
+
+# --- an own relay's limits (the system and Rakuten relays take theirs from the environment) ---
+
+SESSIONS_RANGE = (1, 50)
+PER_MINUTE_RANGE = (0, 100_000)
+PER_HOUR_RANGE = (0, 1_000_000)
+PER_SESSION_RANGE = (0, 100_000)
+
+
+def _within(value: int | None, bounds: tuple[int, int]) -> bool:
+    """A whole number (None: nothing or no number was typed) within the bounds."""
+    return value is not None and bounds[0] <= value <= bounds[1]
+
+
+def smtp_sessions_problem(sessions: int | None) -> object | None:
+    """How many SMTP sessions the relay accepts at once: at least one."""
+    if not _within(sessions, SESSIONS_RANGE):
+        return _l("Sessions at once: enter a number from 1 to 50.")
+    return None
+
+
+def smtp_per_minute_problem(per_minute: int | None) -> object | None:
+    """Messages per minute; 0 sets no pace."""
+    if not _within(per_minute, PER_MINUTE_RANGE):
+        return _l("Messages per minute: enter a number from 0 to 100,000 (0: no limit).")
+    return None
+
+
+def smtp_per_hour_problem(per_minute: int | None, per_hour: int | None) -> object | None:
+    """Messages per hour; 0 sets no pace. With both set, an hour allows at least a minute's."""
+    if not _within(per_hour, PER_HOUR_RANGE):
+        return _l("Messages per hour: enter a number from 0 to 1,000,000 (0: no limit).")
+    if per_hour and _within(per_minute, PER_MINUTE_RANGE) and per_minute > per_hour:
+        return _l(
+            "Messages per hour: set it to at least the messages per minute (%(per_minute)s), "
+            "or to 0 for no limit.",
+            per_minute=f"{per_minute:,}",
+        )
+    return None
+
+
+def smtp_per_session_problem(per_session: int | None) -> object | None:
+    """Messages one connection carries before it reconnects; 0 sets no limit."""
+    if not _within(per_session, PER_SESSION_RANGE):
+        return _l("Messages per session: enter a number from 0 to 100,000 (0: no limit).")
+    return None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext
 
-from shopmail.core import audit, crypto, dispatch
+from shopmail.core import audit, crypto, dispatch, relays
 from shopmail.core.states import Channel, RelayMode
 from shopmail.extensions import db
 from shopmail.mail.addresses import parse_address, parse_address_list
@@ -36,6 +36,10 @@ STORE_FIELDS = (
     "smtp_port",
     "smtp_security",
     "smtp_user",
+    "smtp_sessions",
+    "smtp_per_minute",
+    "smtp_per_hour",
+    "smtp_per_session",
     "follow_up_days",
     "repeat_from_count",
 )
@@ -46,12 +50,24 @@ NEW_STORE: dict[str, object] = {
     "relay_mode": RelayMode.SYSTEM,
     "smtp_port": 587,
     "smtp_security": "starttls",
+    "smtp_sessions": 4,
+    "smtp_per_minute": 0,
+    "smtp_per_hour": 0,
+    "smtp_per_session": 1000,
     "follow_up_days": 7,
     "repeat_from_count": 2,
 }
 # Changed only while the mail server is stopped, so no mail goes out half-configured.
 SENDER_FIELDS = ("from_addr", "from_name", "reply_to", "bcc", "signature_pc", "signature_mobile")
-RELAY_FIELDS = ("mobile_charset", "relay_mode", "smtp_host", "smtp_port", "smtp_security")
+# An own relay's numbers: checked only for an own relay (see `forms.StoreForm.values`).
+OWN_RELAY_NUMBERS = (
+    "smtp_port",
+    "smtp_sessions",
+    "smtp_per_minute",
+    "smtp_per_hour",
+    "smtp_per_session",
+)
+RELAY_FIELDS = ("mobile_charset", "relay_mode", "smtp_host", "smtp_security", *OWN_RELAY_NUMBERS)
 LOCKED_FIELDS = (*SENDER_FIELDS, *RELAY_FIELDS, "smtp_user", "smtp_password")
 _REPLY_CODE = re.compile(r"^\s*(\d{3})\b")
 
@@ -107,6 +123,15 @@ def _apply(store: Store, values: Mapping[str, object]) -> None:
 
 def list_stores() -> list[Store]:
     return list(db.session.scalars(db.select(Store).order_by(Store.code)))
+
+
+def relay_statuses(stores: list[Store]) -> dict[int, relays.Status]:
+    """Each store's relay state by store id, read once per relay (stores may share one)."""
+    by_relay: dict[str, relays.Status] = {}
+    for store in stores:
+        if relays.relay_key(store) not in by_relay:
+            by_relay[relays.relay_key(store)] = relays.status_of(store)
+    return {store.id: by_relay[relays.relay_key(store)] for store in stores}
 
 
 def set_mail_server(running: bool, actor: User) -> bool:

@@ -8,7 +8,8 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from shopmail.core import crypto
+from shopmail.core import crypto, relays
+from shopmail.core.states import RelayMode
 from shopmail.extensions import db, htmx
 from shopmail.models import DeskSettings, Store
 from shopmail.models.stores import CHANNELS_OFF_SYSTEM_DOMAIN
@@ -19,13 +20,20 @@ from shopmail.web import admin_blueprint, safe_next
 bp = admin_blueprint(Blueprint("stores", __name__, url_prefix="/stores"))
 
 TEST_RESULT = "stores.test_mail"  # session key: the last test mail's answer, shown once
+# Where the system and Rakuten relays take their limits from (shopmail/config.py).
+LIMITS_FROM_ENVIRONMENT = {
+    RelayMode.SYSTEM: "SHOPMAIL_SMTP",
+    RelayMode.RAKUTEN: "SHOPMAIL_RAKUTEN_SMTP",
+}
 
 
 @bp.get("")
 def index():
+    stores = settings.list_stores()
     return render_template(
         "stores/index.html",
-        stores=settings.list_stores(),
+        stores=stores,
+        statuses=settings.relay_statuses(stores),
         desk=DeskSettings.current(),
         mask=crypto.MASK,
         relay_labels=RELAY_LABELS,
@@ -96,6 +104,8 @@ def _page(form: StoreForm, store: Store | None, test_result: dict | None = None)
     desk = DeskSettings.current()
     if test_result and store is not None and test_result.get("store_id") != store.id:
         test_result = None
+    mode = form.relay_mode.data
+    env_prefix = LIMITS_FROM_ENVIRONMENT.get(mode)
     return render_template(
         "stores/edit.html",
         form=form,
@@ -107,5 +117,10 @@ def _page(form: StoreForm, store: Store | None, test_result: dict | None = None)
         domain=form.system_domain,
         off_domain=CHANNELS_OFF_SYSTEM_DOMAIN,
         test_result=test_result,
+        status=relays.status_of(store) if store is not None else None,
+        relay_labels=RELAY_LABELS,
+        # The limits the chosen system or Rakuten relay has (a store not saved: only its mode).
+        env_limits=relays.limits_for(Store(relay_mode=mode)) if env_prefix else None,
+        env_prefix=env_prefix,
         here=request.path,
     )

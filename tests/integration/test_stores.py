@@ -127,6 +127,8 @@ def test_the_page_recommends_the_system_domain_or_forbids_it(admin_client, store
     assert "使えません" in rakuten and "楽天に登録" in rakuten
 
 
+OWN_RELAY = {"relay_mode": "own", "smtp_host": "smtp.sakura.example.jp", "smtp_port": "587"}
+
 OWN_REFUSALS = [
     ({"from_addr": ""}, "送信元アドレス(From)を入力してください"),
     ({"from_addr": "shop@@sakura"}, "送信元アドレス(From): メールアドレスの形式が正しくありません"),
@@ -139,6 +141,14 @@ OWN_REFUSALS = [
     ({"relay_mode": "own", "smtp_host": ""}, "SMTP サーバのホスト名を入力してください"),
     ({"relay_mode": "own", "smtp_host": "smtp.example.jp", "smtp_port": "99999"}, "1〜65535"),
     ({"relay_mode": "rakuten"}, "楽天の送信サーバは楽天の店舗だけ"),
+    ({**OWN_RELAY, "smtp_sessions": "0"}, "同時接続数: 1〜50 の数字を入力してください"),
+    ({**OWN_RELAY, "smtp_per_minute": "-5"}, "1分あたりの送信上限: 0〜100,000"),
+    ({**OWN_RELAY, "smtp_per_hour": "abc"}, "1時間あたりの送信上限: 0〜1,000,000"),
+    ({**OWN_RELAY, "smtp_per_session": "100001"}, "1接続あたりの送信数: 0〜100,000"),
+    (
+        {**OWN_RELAY, "smtp_per_minute": "600", "smtp_per_hour": "500"},
+        "1時間あたりの送信上限は、1分あたりの送信上限(600 通)以上にしてください",
+    ),
     ({"code": ""}, "店舗コードを入力してください"),
     ({"follow_up_days": "abc"}, "フォロー連絡"),
 ]
@@ -350,3 +360,173 @@ def test_a_refused_new_store_keeps_what_was_typed_and_marks_the_field(admin_clie
     assert 'aria-invalid="true"' in page and "1〜365" in page
     assert "s3cret" not in page  # a typed password is never echoed back
     assert db.session.scalar(db.select(Store).filter_by(code="b2b")) is None
+
+
+# --- relay limits and what the relay is doing ----------------------------------------------
+
+
+def test_an_own_relays_limits_are_saved_and_audited(admin_client, store):
+    data = form_of(store, **OWN_RELAY, smtp_sessions="8", smtp_per_minute="120")
+    data.update(smtp_per_hour="3,000", smtp_per_session="0")
+    assert post(admin_client, f"/stores/{store.id}", data).status_code == 302
+    saved = snapshot(store.id)
+    assert (saved["smtp_sessions"], saved["smtp_per_minute"]) == (8, 120)
+    assert (saved["smtp_per_hour"], saved["smtp_per_session"]) == (3000, 0)
+    entry = db.session.scalar(db.select(AuditEntry).filter_by(action="store.updated"))
+    assert {"smtp_sessions", "smtp_per_minute", "smtp_per_hour", "smtp_per_session"} <= set(
+        entry.details["fields"]
+    )
+    page = admin_client.get(f"/stores/{store.id}").get_data(as_text=True)
+    assert 'name="smtp_per_hour" type="text" value="3000"' in page
+    assert "独自の SMTP サーバの送信上限" in page and "0 は上限なし" in page
+    assert "環境変数" not in page  # an own relay's limits are the store's own
+
+
+def test_limits_unreadable_for_a_relay_that_does_not_use_them_keep_what_was_saved(
+    admin_client, store
+):
+    # Only an own relay checks them: for the system relay a garbled box changes nothing.
+    data = form_of(store, smtp_port="abc", smtp_sessions="", smtp_per_hour="x", name="新本店")
+    assert post(admin_client, f"/stores/{store.id}", data).status_code == 302
+    saved = snapshot(store.id)
+    assert (saved["smtp_port"], saved["smtp_sessions"], saved["smtp_per_hour"]) == (587, 4, 0)
+    assert saved["name"] == "新本店"
+
+
+def test_relay_limits_cannot_change_while_the_server_runs(admin_client, store):
+    store.relay_mode, store.smtp_host = "own", "smtp.sakura.example.jp"
+    DeskSettings.get().mail_server_running = True
+    db.session.commit()
+    before = snapshot(store.id)
+    for name, value in (("smtp_per_minute", "60"), ("smtp_sessions", "2")):
+        response = post(admin_client, f"/stores/{store.id}", form_of(store, **{name: value}))
+        assert response.status_code == 400
+        assert "メールサーバが稼働中です" in response.get_data(as_text=True)
+        assert snapshot(store.id) == before
+    assert "store.updated" not in audit_actions()
+
+
+def test_system_and_rakuten_relays_show_their_limits_from_the_environment(
+    app, admin_client, store, rakuten_store, monkeypatch
+):
+    monkeypatch.setitem(app.config, "SHOPMAIL_SMTP_SESSIONS", 8)
+    monkeypatch.setitem(app.config, "SHOPMAIL_SMTP_PER_MINUTE", 1200)
+    monkeypatch.setitem(app.config, "SHOPMAIL_RAKUTEN_SMTP_PER_HOUR", 500)
+    page = admin_client.get(f"/stores/{store.id}").get_data(as_text=True)
+    assert "システムの送信サーバの送信上限" in page and "この画面では変更できません" in page
+    for name in ("SESSIONS", "PER_MINUTE", "PER_HOUR", "PER_SESSION"):
+        assert f"<code>SHOPMAIL_SMTP_{name}</code>" in page
+    assert ">8</td>" in page and "1,200 通" in page and "上限なし" in page
+    page = admin_client.get(f"/stores/{rakuten_store.id}").get_data(as_text=True)
+    assert "楽天の送信サーバ(SMTP AUTH)の送信上限" in page
+    assert "<code>SHOPMAIL_RAKUTEN_SMTP_PER_HOUR</code>" in page and "500 通" in page
+    assert "SHOPMAIL_SMTP_SESSIONS" not in page
+
+
+def in_tokyo(moment) -> str:
+    from shopmail.core.i18n import tokyo
+
+    return tokyo(moment, "%H:%M:%S")
+
+
+@pytest.fixture
+def throttled_relay(store):
+    """The store's own relay throttling now: paused, then slowed; two of four sessions open."""
+    from datetime import timedelta
+
+    from shopmail.models import RelaySend, RelaySession, RelayState
+    from shopmail.models.types import utcnow
+
+    store.relay_mode, store.smtp_host, store.smtp_per_minute = "own", "smtp.sakura.example.jp", 60
+    db.session.flush()
+    key, now = f"store:{store.id}", utcnow().replace(microsecond=0)
+    state = RelayState(
+        key=key,
+        paused_until=now + timedelta(minutes=2),
+        slowed_until=now + timedelta(minutes=10),
+        slow_per_minute=30,
+        throttles=1,
+        throttled_at=now,
+        throttle_reply="421 4.7.0 Too many connections, slow down",
+    )
+    sessions = [
+        RelaySession(relay_key=key, slot=0, holder="w1", expires_at=now + timedelta(seconds=50)),
+        RelaySession(relay_key=key, slot=1, holder="w2", expires_at=now + timedelta(seconds=20)),
+        RelaySession(relay_key=key, slot=2, holder="dead", expires_at=now - timedelta(minutes=1)),
+        RelaySession(relay_key=key, slot=3),
+    ]
+    sends = [
+        RelaySend(relay_key=key, at=now - timedelta(seconds=10), count=12),
+        RelaySend(relay_key=key, at=now - timedelta(seconds=40), count=5),
+        RelaySend(relay_key=key, at=now - timedelta(minutes=5), count=300),
+    ]
+    db.session.add_all([state, *sessions, *sends])
+    db.session.commit()
+    return state
+
+
+def test_the_store_page_says_the_mail_server_is_limiting_sending(
+    admin_client, store, throttled_relay
+):
+    page = admin_client.get(f"/stores/{store.id}").get_data(as_text=True)
+    assert "送信サーバの状態" in page and "送信に使うサーバ: 独自の SMTP サーバ" in page
+    assert "メールサーバが送信を制限しています。" in page
+    assert f"{in_tokyo(throttled_relay.paused_until)} まで送信を一時停止しています。" in page
+    assert (
+        f"{in_tokyo(throttled_relay.slowed_until)} までは、1分あたり 30 通までに抑えて送信します。"
+        in page
+    )
+    assert "メールサーバの応答:" in page and "421 4.7.0 Too many connections, slow down" in page
+    assert "使用中の接続" in page and "2 / 4" in page  # the expired lease is free again
+    assert "直近1分の送信数" in page and "17 通" in page
+
+
+def test_the_stores_list_shows_a_throttling_relay_as_a_badge(admin_client, store, throttled_relay):
+    from shopmail.core.i18n import tokyo
+
+    page = admin_client.get("/stores").get_data(as_text=True)
+    assert '<span class="badge warn">送信制限中</span>' in page
+    assert f"{tokyo(throttled_relay.slowed_until, '%H:%M')} まで" in page
+    assert "接続 2/4・直近1分 17 通" in page
+
+
+def test_a_relay_that_throttled_earlier_shows_only_when(admin_client, store, throttled_relay):
+    from datetime import timedelta
+
+    earlier = throttled_relay.throttled_at - timedelta(hours=1)
+    throttled_relay.paused_until = throttled_relay.slowed_until = earlier
+    throttled_relay.throttled_at = earlier
+    db.session.commit()
+    page = admin_client.get(f"/stores/{store.id}").get_data(as_text=True)
+    assert "メールサーバが送信を制限しています" not in page
+    assert "前回メールサーバに送信を制限されたのは" in page
+    listed = admin_client.get("/stores").get_data(as_text=True)
+    assert "送信制限中" not in listed and "送信可" in listed
+
+
+def test_a_relay_that_never_throttled_shows_its_sessions_and_nothing_more(admin_client, store):
+    page = admin_client.get(f"/stores/{store.id}").get_data(as_text=True)
+    status = page.split('id="relay-status"')[1].split("</section>")[0]
+    assert "送信に使うサーバ: システムの送信サーバ" in status
+    assert ">0 / 4</td>" in status and ">0 通</td>" in status
+    assert "制限" not in status
+
+
+def test_reading_the_relay_state_writes_nothing(app, admin_client, store, throttled_relay):
+    from sqlalchemy import event
+
+    from tests.integration.test_get_never_writes import WRITE
+
+    writes: list[str] = []
+
+    def note(conn, cursor, statement, *args):
+        if WRITE.match(statement):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        for path in ("/stores", f"/stores/{store.id}", "/stores/new"):
+            assert admin_client.get(path).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert writes == []

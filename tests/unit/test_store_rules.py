@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from shopmail.core import crypto
 from shopmail.mail.transport import Outcome, Result
 from shopmail.models import Store
+from shopmail.stores import rules
 from shopmail.stores.forms import StoreForm
 from shopmail.stores.settings import NEW_STORE, changed_fields, explain
 
@@ -229,6 +230,115 @@ def test_an_unknown_relay_mode_is_refused(relay):
     assert list(relay(mode="pigeon")) == ["relay_mode"]
 
 
+# --- an own relay's limits -------------------------------------------------------------------
+
+
+def in_english(message: object | None) -> str | None:
+    if message is None:
+        return None
+    with force_locale("en"):
+        return str(message)
+
+
+@pytest.mark.parametrize(
+    ("rule", "good", "bad", "words"),
+    [
+        (rules.smtp_sessions_problem, (1, 4, 50), (None, 0, 51), "1 to 50"),
+        (rules.smtp_per_minute_problem, (0, 1, 100_000), (None, -1, 100_001), "0 to 100,000"),
+        (rules.smtp_per_session_problem, (0, 1000, 100_000), (None, -1, 100_001), "0 to 100,000"),
+    ],
+)
+def test_each_limit_is_a_whole_number_in_its_range(app, rule, good, bad, words):
+    with app.test_request_context():
+        assert [rule(value) for value in good] == [None] * len(good)
+        for value in bad:
+            assert words in in_english(rule(value))
+
+
+def test_an_hour_allows_at_least_what_a_minute_does_and_0_is_no_limit(app):
+    with app.test_request_context():
+        problem = rules.smtp_per_hour_problem
+        assert [problem(0, 0), problem(60, 0), problem(0, 5), problem(60, 60)] == [None] * 4
+        assert problem(60, 1_000_000) is None and problem(None, 100) is None
+        for per_hour in (None, -1, 1_000_001):
+            assert "0 to 1,000,000" in in_english(problem(60, per_hour))
+        assert in_english(problem(1200, 600)) == (
+            "Messages per hour: set it to at least the messages per minute (1,200), "
+            "or to 0 for no limit."
+        )
+
+
+OWN = {"mode": "own", "smtp_host": "smtp.sakura.example.jp"}
+
+
+def test_an_own_relays_limits_are_checked_by_the_form(relay):
+    assert relay(**OWN, smtp_sessions=50, smtp_per_minute=0, smtp_per_hour=0) == {}
+    assert relay(**OWN, smtp_per_minute="1,000", smtp_per_hour="60,000") == {}
+    assert relay(**OWN, smtp_sessions=0) == {
+        "smtp_sessions": "Sessions at once: enter a number from 1 to 50."
+    }
+    errors = relay(**OWN, smtp_per_minute=100, smtp_per_hour=99, smtp_per_session="x")
+    assert list(errors) == ["smtp_per_hour", "smtp_per_session"]
+    assert "at least the messages per minute (100)" in errors["smtp_per_hour"]
+    assert "0 to 100,000" in errors["smtp_per_session"]
+    # A per-minute number that is no number is refused on its own, not compared.
+    errors = relay(**OWN, smtp_per_minute="多い", smtp_per_hour=10)
+    assert list(errors) == ["smtp_per_minute"]
+
+
+def test_limits_matter_only_for_an_own_relay(relay):
+    assert relay(smtp_sessions=0, smtp_per_minute="x", smtp_per_hour=-1) == {}
+
+
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [("10,000", 10000), (" 600 ", 600), ("１２０", 120), ("999999999", 999999999)],
+)
+def test_a_number_may_be_typed_with_thousands_separators_or_full_width(app, typed, number):
+    form, context = post_form(app, {**GOOD, "relay_mode": "own", "smtp_per_hour": typed})
+    assert form.smtp_per_hour.data == number
+    context.pop()
+
+
+@pytest.mark.parametrize("typed", ["1,2", "1.5", "²", "1000000000", "-3", "1e3"])
+def test_anything_else_is_no_number(app, typed):
+    form, context = post_form(app, {**GOOD, "relay_mode": "own", "smtp_per_hour": typed})
+    assert form.smtp_per_hour.data is None
+    context.pop()
+
+
+def test_an_unreadable_limit_of_a_relay_that_does_not_use_it_keeps_the_saved_one(app):
+    store = stored_store(smtp_sessions=6, smtp_per_hour=900, smtp_port=2525)
+    fields = {**GOOD, "smtp_sessions": "", "smtp_per_hour": "x", "smtp_port": "?"}
+    form, context = post_form(app, fields, store=store)
+    values = form.values()
+    context.pop()
+    assert (values["smtp_sessions"], values["smtp_per_hour"], values["smtp_port"]) == (6, 900, 2525)
+    form, context = post_form(app, {**fields, "relay_mode": "own"}, store=store)
+    assert form.values()["smtp_sessions"] is None  # an own relay: refused by its rule instead
+    context.pop()
+
+
+def test_the_limit_rules_speak_japanese(app):
+    errors = errors_of(
+        app,
+        {
+            **GOOD,
+            "relay_mode": "own",
+            "smtp_host": "x.jp",
+            "smtp_sessions": 99,
+            "smtp_per_minute": 600,
+            "smtp_per_hour": 500,
+        },
+        locale="ja",
+    )
+    assert errors == {
+        "smtp_sessions": "同時接続数: 1〜50 の数字を入力してください。",
+        "smtp_per_hour": "1時間あたりの送信上限は、1分あたりの送信上限(600 通)以上にしてください。"
+        "上限を設けない場合は 0 にします。",
+    }
+
+
 # --- the whole form ------------------------------------------------------------------------
 
 
@@ -278,7 +388,12 @@ def test_an_empty_password_field_keeps_the_stored_one_and_clear_removes_it(app):
 def test_sender_and_relay_settings_are_locked_while_the_server_runs(app):
     store = stored_store()
     lock = "The mail server is running. Stop it before changing sender or relay settings"
-    for changes in ({"from_name": "さくら"}, {"relay_mode": "own", "smtp_host": "x.jp"}):
+    for changes in (
+        {"from_name": "さくら"},
+        {"relay_mode": "own", "smtp_host": "x.jp"},
+        {"smtp_per_minute": 30},
+        {"smtp_sessions": 2},
+    ):
         form, context = post_form(app, {**GOOD, **changes}, store=store, running=True)
         with force_locale("en"):
             assert form.validate() is False
@@ -303,6 +418,7 @@ def test_changed_fields_name_what_changed_and_never_a_value():
         "smtp_password",
     ]
     assert changed_fields(store, values_of(clear_password=True)) == ["smtp_password"]
+    assert changed_fields(store, values_of(smtp_per_hour=600)) == ["smtp_per_hour"]
     assert "code" in changed_fields(None, values_of())
 
 
