@@ -32,63 +32,78 @@ ONE_CLICK = "List-Unsubscribe=One-Click"
 
 @dataclass(frozen=True)
 class Prepared:
-    """What every copy of one broadcast shares: the templates with their tags still in."""
+    """What every copy of one broadcast shares, split once into literal parts and tag slots:
+    the subject, and per device ("pc", "mobile") the text and HTML with the signature placed."""
 
-    subject: str
-    text: str
-    html: str | None
-    signature: bool
+    subject: tags.Template
+    bodies: dict[str, tuple[tags.Template, tags.Template | None]]
 
 
 def prepare(broadcast: Broadcast) -> Prepared:
     html = broadcast.html if broadcast.format != "text" else None
     text = html_to_text(html) if html else broadcast.body
-    return Prepared(broadcast.subject, text, html, broadcast.insert_signature)
+    bodies = {}
+    for device, sign in (("pc", "[SIGN]"), ("mobile", "[SIGN_M]")):
+        device_text, device_html = text, html
+        if broadcast.insert_signature:
+            device_text = f"{text.rstrip()}\n\n{sign}\n"
+            if html is not None:
+                block = f'<div style="white-space:pre-line">{sign}</div>'
+                at = html.lower().rfind("</body>")
+                device_html = html[:at] + block + html[at:] if at >= 0 else html + block
+        bodies[device] = (
+            tags.Template(device_text),
+            tags.Template(device_html) if device_html is not None else None,
+        )
+    return Prepared(tags.Template(broadcast.subject), bodies)
 
 
-def render_copy(prepared: Prepared, member: Member, store: Store, device: str, url: str) -> Content:
-    values = {**merge.store_values(store), **merge.member_values(member, url)}
-    sign = "[SIGN_M]" if device == "mobile" else "[SIGN]"
-    text, html = prepared.text, prepared.html
-    if prepared.signature:
-        text = f"{text.rstrip()}\n\n{sign}\n"
-        if html is not None:
-            block = f'<div style="white-space:pre-line">{sign}</div>'
-            at = html.lower().rfind("</body>")
-            html = html[:at] + block + html[at:] if at >= 0 else html + block
-    subject = tags.render(prepared.subject, values)
+def render_copy(
+    prepared: Prepared,
+    member: Member,
+    store: Store,
+    device: str,
+    url: str,
+    store_values: dict[str, str] | None = None,
+) -> Content:
+    """One member's copy; `store_values` (`merge.store_values`) once per chunk, not per copy."""
+    values = {**(store_values or merge.store_values(store)), **merge.member_values(member, url)}
+    text, html = prepared.bodies.get(device) or prepared.bodies["pc"]
     if html is not None:
         # Member data is text: inside HTML it is escaped, never markup.
-        html = tags.render(html, {k: str(escape(v)) for k, v in values.items()})
-    return Content(subject, tags.render(text, values), html)
+        html = html.fill({k: str(escape(v)) for k, v in values.items()})
+    return Content(prepared.subject.fill(values), text.fill(values), html)
 
 
 class ContentError(ValueError):
-    """The subject or body cannot be sent: unknown tags, or MJML that does not render."""
+    """The subject or body cannot be sent: unknown tags, or MJML that does not render.
+    `problems` pairs each message with the field it is about ("subject" or "body")."""
 
-    def __init__(self, messages: list[str]) -> None:
-        self.messages = messages
-        super().__init__("; ".join(messages))
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        self.problems = problems
+        self.messages = [message for _, message in problems]
+        super().__init__("; ".join(self.messages))
 
 
 def compile_content(subject: str, body: str, fmt: str) -> str | None:
     """Check the tags and build the HTML part (None for plain text); raises ContentError."""
-    errors = []
-    for text in (subject, body):
+    problems = []
+    for field, text in (("subject", subject), ("body", body)):
         unknown = tags.find_unknown(text, "member")
         if unknown:
             error = tags.UnknownTagError(unknown, "member")
-            errors.append(error.message_ja if _japanese() else error.message_en)
+            problems.append((field, error.message_ja if _japanese() else error.message_en))
     html = None
     if fmt == "mjml":
         try:
             html = sanitize_html(mjml_to_html(body))
         except MjmlError as exc:
-            errors.append(str(_l("The MJML template has an error: %(error)s", error=exc)))
+            message = str(_l("The MJML template has an error: %(error)s", error=exc))
+            problems.append(("body", message))
     elif fmt == "html":
         html = sanitize_html(body)
-    if errors:
-        raise ContentError(errors)
+    if problems:
+        raise ContentError(problems)
     return html
 
 
@@ -103,31 +118,57 @@ def sample_url() -> str:
 
 def build_broadcast_mails(rows: list[Message], store: Store) -> list[Mail | Result]:
     """The mails of a chunk of broadcast rows, in the rows' order."""
-    prepared: dict[int, Prepared | None] = {}
     member_ids = [row.member_id for row in rows if row.member_id]
     members = {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(member_ids)))}
+    values = merge.store_values(store)
+    chunk_prepared: dict[int, Prepared | None] = {}
     out: list[Mail | Result] = []
     for row in rows:
-        if row.broadcast_id not in prepared:
-            broadcast = db.session.get(Broadcast, row.broadcast_id)
-            prepared[row.broadcast_id] = prepare(broadcast) if broadcast else None
-        out.append(_mail_for(row, store, prepared[row.broadcast_id], members.get(row.member_id)))
+        if row.broadcast_id not in chunk_prepared:
+            chunk_prepared[row.broadcast_id] = _prepared(row.broadcast_id)
+        prepared = chunk_prepared[row.broadcast_id]
+        member = members.get(row.member_id)
+        if prepared is None or member is None:
+            reply = "the member or broadcast no longer exists"
+            out.append(Result(Outcome.PERMANENT, None, reply, "mail"))
+            continue
+        url = unsubscribe_url(member.id, row.broadcast_id)
+        try:
+            parse_address(row.to_addr)
+            # The admin copy is the broadcast's record; 20,000 store BCCs would not be.
+            mail = sending.build_mail(
+                row,
+                store,
+                render_copy(prepared, member, store, row.device, url, values),
+                bcc=[],
+                headers=(("List-Unsubscribe", f"<{url}>"), ("List-Unsubscribe-Post", ONE_CLICK)),
+            )
+        except (AddressError, ValueError) as exc:
+            mail = sending.invalid_mail(exc)
+        out.append(mail)
     return out
 
 
-def _mail_for(row: Message, store: Store, prepared: Prepared | None, member: Member | None):
-    if prepared is None or member is None:
-        return Result(Outcome.PERMANENT, None, "the member or broadcast no longer exists", "mail")
-    url = unsubscribe_url(member.id, row.broadcast_id)
-    try:
-        parse_address(row.to_addr)
-        # The admin copy is the broadcast's record; 20,000 store BCCs would not be.
-        return sending.build_mail(
-            row,
-            store,
-            render_copy(prepared, member, store, row.device, url),
-            bcc=[],
-            headers=(("List-Unsubscribe", f"<{url}>"), ("List-Unsubscribe-Post", ONE_CLICK)),
-        )
-    except (AddressError, ValueError) as exc:
-        return sending.invalid_mail(exc)
+# The split templates are kept for a broadcast's next chunks, keyed by everything they are
+# made of (hashing the texts once per chunk is cheap; splitting them is not).
+_PREPARED: dict[tuple, Prepared] = {}
+
+
+def _prepared(broadcast_id: int) -> Prepared | None:
+    broadcast = db.session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        return None
+    key = (
+        broadcast.id,
+        broadcast.format,
+        broadcast.insert_signature,
+        broadcast.subject,
+        broadcast.body,
+        broadcast.html,
+    )
+    prepared = _PREPARED.get(key)
+    if prepared is None:
+        if len(_PREPARED) > 16:
+            _PREPARED.clear()
+        prepared = _PREPARED[key] = prepare(broadcast)
+    return prepared

@@ -1,10 +1,18 @@
 """One-click unsubscribe (RFC 8058): signed links in every broadcast, and what they do.
 
-A token is the member id and the broadcast id signed with the app's secret (itsdangerous,
-salt "unsubscribe"): it cannot be guessed or changed, and needs no table.
+A token is `<member id>.<broadcast id>.<signature>`: an HMAC-SHA256 of the two ids under a key
+derived from the app's secret, cut to 96 bits — it cannot be guessed or changed, needs no
+table, and costs microseconds for each of a broadcast's copies. Links sent before this form
+(itsdangerous, salt "unsubscribe") are still read.
 """
 
 from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import re
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -20,8 +28,25 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=SALT)
 
 
+_TOKEN = re.compile(r"(\d{1,18})\.(\d{1,18})\.([A-Za-z0-9_-]{16})")
+
+
+@functools.lru_cache(maxsize=4)
+def _key(secret: str) -> bytes:
+    return hashlib.sha256(b"shopmail unsubscribe\0" + secret.encode()).digest()
+
+
+def _signature(member_id: int, broadcast_id: int) -> str:
+    mac = hmac.new(
+        _key(current_app.config["SECRET_KEY"]),
+        f"{member_id}.{broadcast_id}".encode(),
+        hashlib.sha256,
+    )
+    return base64.urlsafe_b64encode(mac.digest()[:12]).decode("ascii")
+
+
 def make_token(member_id: int, broadcast_id: int) -> str:
-    return _serializer().dumps([member_id, broadcast_id])
+    return f"{member_id}.{broadcast_id}.{_signature(member_id, broadcast_id)}"
 
 
 def unsubscribe_url(member_id: int, broadcast_id: int) -> str:
@@ -31,10 +56,16 @@ def unsubscribe_url(member_id: int, broadcast_id: int) -> str:
 
 def read_token(token: str) -> tuple[Member, int] | None:
     """The member and broadcast id a token names, or None when it is not one of ours."""
-    try:
-        member_id, broadcast_id = _serializer().loads(token)
-    except (BadSignature, TypeError, ValueError):
-        return None
+    match = _TOKEN.fullmatch(token)
+    if match:
+        member_id, broadcast_id = int(match[1]), int(match[2])
+        if not hmac.compare_digest(match[3], _signature(member_id, broadcast_id)):
+            return None
+    else:
+        try:  # a link from a mail sent before the short form
+            member_id, broadcast_id = _serializer().loads(token)
+        except (BadSignature, TypeError, ValueError):
+            return None
     member = db.session.get(Member, int(member_id))
     return (member, int(broadcast_id)) if member is not None else None
 

@@ -13,10 +13,12 @@ Safety rules that hold for every header written here:
 from __future__ import annotations
 
 import base64
+import binascii
 import functools
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -203,8 +205,11 @@ def _text_part(mime_type: str, charset: str, body: bytes) -> bytes:
 
 
 def _base64_body(data: bytes) -> bytes:
-    # encodebytes wraps at 76 characters with LF; the wire wants CRLF.
-    return base64.encodebytes(data).replace(b"\n", b"\r\n")
+    # Lines of 76 characters (57 bytes each), CRLF after every line, the last one included.
+    encoded = binascii.b2a_base64(data, newline=False)
+    if not encoded:
+        return b""
+    return b"\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)) + b"\r\n"
 
 
 def _crlf(text: str) -> str:
@@ -221,17 +226,24 @@ def _boundary(*parts: bytes) -> str:
 
 def _date(value: datetime | None) -> str:
     if value is None:
-        value = datetime.now(JST)
-    elif value.tzinfo is None:
+        return _date_now(int(time.time()))
+    if value.tzinfo is None:
         # Naive datetimes in the app are UTC (the database convention).
         value = value.replace(tzinfo=UTC)
     return format_datetime(value)
+
+
+@functools.lru_cache(maxsize=2)
+def _date_now(second: int) -> str:
+    # A broadcast writes thousands of Date headers a second: format each second once.
+    return format_datetime(datetime.fromtimestamp(second, JST))
 
 
 def _address(value: Address | str) -> Address:
     return value if isinstance(value, Address) else parse_address(value)
 
 
+@functools.lru_cache(maxsize=4096)
 def _mailbox_header(name: str, display: str, addr: Address, charset: str) -> str:
     display = clean_header_text(display)
     if not display:

@@ -11,6 +11,7 @@ Every tag belongs to one or more *contexts*: ``order`` (automatic order mails), 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -162,23 +163,53 @@ def check(text: str, context: str) -> None:
         raise UnknownTagError(unknown, context)
 
 
-def render(text: str, values: Mapping[str, str]) -> str:
-    """Substitute tags in one pass.
+class Template:
+    """A text split once into literal parts and tag slots, to be filled many times.
 
-    A value given in ``values`` always wins; a catalogued tag without a value becomes "";
-    anything else is left as written (callers run :func:`check` when saving a template).
+    `parts` alternates literal, tag name, literal, …, literal (always odd in length).
     """
-    get = values.get
 
-    def substitute(match: re.Match[str]) -> str:
-        name = match[1]
-        value = get(name)
-        if value is not None:
-            # str() so a stray int or Decimal renders instead of failing a whole broadcast.
-            return value if type(value) is str else str(value)
-        return "" if name in CATALOGUE else match[0]
+    __slots__ = ("parts", "_catalogued")
 
-    return TAG_PATTERN.sub(substitute, text)
+    def __init__(self, text: str) -> None:
+        self.parts = tuple(TAG_PATTERN.split(text))
+        self._catalogued = tuple(name in CATALOGUE for name in self.parts[1::2])
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.parts[1::2]
+
+    def fill(self, values: Mapping[str, str]) -> str:
+        """Substitute the tags: a value given in ``values`` always wins; a catalogued tag
+        without a value becomes ""; anything else is left as written."""
+        parts = self.parts
+        if len(parts) == 1:
+            return parts[0]
+        get = values.get
+        out = [parts[0]]
+        for index, catalogued in enumerate(self._catalogued):
+            name = parts[2 * index + 1]
+            value = get(name)
+            if value is None:
+                value = "" if catalogued else f"[{name}]"
+            elif type(value) is not str:
+                # str() so a stray int or Decimal renders instead of failing a whole broadcast.
+                value = str(value)
+            out.append(value)
+            out.append(parts[2 * index + 2])
+        return "".join(out)
+
+
+@functools.lru_cache(maxsize=512)
+def template(text: str) -> Template:
+    """`text` split into parts and slots, once per distinct text."""
+    return Template(text)
+
+
+def render(text: str, values: Mapping[str, str]) -> str:
+    """Substitute tags in one pass (see :meth:`Template.fill`); callers run :func:`check`
+    when saving a template."""
+    return template(text).fill(values)
 
 
 def _require_context(context: str) -> None:
