@@ -39,12 +39,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     from shopmail import cli, web
     from shopmail.core import dispatch
+    from shopmail.web.api_auth import is_api_blueprint
 
     dispatch.init_app(app)
     web.init_app(app)
     for blueprint, prefix in _blueprints():
         app.register_blueprint(blueprint, url_prefix=prefix)
-        if blueprint.name == "api":  # bearer tokens, not cookies: no CSRF to forge
+        if is_api_blueprint(blueprint):  # bearer tokens, not cookies: no CSRF to forge
             csrf.exempt(blueprint)
     cli.register(app)
 
@@ -61,6 +62,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _blueprints() -> list:
     """Every area of the desk, one blueprint per view module (`<feature>/*views.py`)."""
     from shopmail.automatic import views as automatic
+    from shopmail.broadcasts import api_views as broadcasts_api
     from shopmail.broadcasts import unsubscribe_views
     from shopmail.broadcasts import views as broadcasts
     from shopmail.data_in import api_views, import_views, token_views
@@ -85,6 +87,7 @@ def _blueprints() -> list:
         (import_views.bp, None),
         (token_views.bp, None),
         (api_views.bp, "/api/v1"),
+        (broadcasts_api.bp, "/api/v1"),
     ]
 
 

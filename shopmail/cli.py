@@ -8,7 +8,7 @@ import click
 from flask import Flask
 
 from shopmail.core.boundary import commits
-from shopmail.core.states import Role
+from shopmail.core.states import ApiScope, Role
 from shopmail.extensions import db
 
 CLI = "the CLI command boundary"
@@ -51,17 +51,27 @@ def register(app: Flask) -> None:
 
     @app.cli.command("create-api-token")
     @click.argument("name")
+    @click.option(
+        "--scope",
+        "scopes",
+        multiple=True,
+        type=click.Choice([s.value for s in ApiScope]),
+        help="What the token may do; repeat for several. Every scope when none is given.",
+    )
     @commits(CLI)
-    def create_api_token(name: str) -> None:
+    def create_api_token(name: str, scopes: tuple[str, ...]) -> None:
         """Create an API token; its secret is printed once and stored only as a hash."""
         from shopmail.data_in.tokens import TokenError, create_token
 
         try:
-            _, secret = create_token(name, actor="cli")
+            token, secret = create_token(name, actor="cli", scopes=scopes or None)
         except TokenError as exc:
             raise click.ClickException(str(exc)) from exc
         db.session.commit()
-        click.echo(f"created API token {name!r}; it is shown only this once:")
+        scope_names = ", ".join(token.scope_list)
+        click.echo(
+            f"created API token {token.name!r} (scopes: {scope_names}); it is shown only this once:"
+        )
         click.echo(secret)
 
     @app.cli.command("create-mails")

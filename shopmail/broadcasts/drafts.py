@@ -27,7 +27,20 @@ from shopmail.models.types import utcnow
 
 
 class BroadcastError(ValueError):
-    """Something staff asked for that cannot be done; the message says why, in their language."""
+    """Something staff asked for that cannot be done; the message says why, in their language,
+    and `field` names the part of the broadcast at fault when there is one (for the API)."""
+
+    def __init__(self, message: object, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class OverQuota(BroadcastError):
+    """The broadcast would send more mails than are left this month (both numbers named)."""
+
+
+class WrongState(BroadcastError):
+    """The broadcast's state does not allow this (it started, ended or was cancelled)."""
 
 
 @dataclass(frozen=True)
@@ -62,15 +75,18 @@ def default_store() -> Store | None:
     return db.session.scalar(select(Store).order_by(*order).limit(1))
 
 
-def create_draft(args: Mapping[str, str], member_ids: list[int] | None, actor: User) -> Broadcast:
-    """A draft for every member matching `args`, or for the ticked `member_ids`."""
+def create_draft(
+    args: Mapping[str, str], member_ids: list[int] | None, actor: User | str
+) -> Broadcast:
+    """A draft for every member matching `args`, or for the ticked `member_ids`; `actor` is
+    the user, or the API token's audit name ("api:<name>")."""
     store = default_store()
     broadcast = Broadcast(
         state=BroadcastState.DRAFT,
         store_id=store.id if store else None,
         member_filter={} if member_ids else members.parse_filter(args).args,
         member_ids=sorted(set(member_ids)) if member_ids else None,
-        created_by=actor.id,
+        created_by=actor.id if isinstance(actor, User) else None,
     )
     db.session.add(broadcast)
     db.session.flush()
@@ -116,22 +132,24 @@ def audience(broadcast: Broadcast) -> Audience:
     return Audience(matches, n_sendable, n_no_mail, n_empty + n_invalid, n_empty, n_invalid, final)
 
 
-def save_draft(broadcast: Broadcast, draft: Draft, actor: User) -> None:
-    """Check and keep the compose step's values; raises BroadcastError or ContentError."""
+def save_draft(broadcast: Broadcast, draft: Draft, actor: User | str) -> Audience:
+    """Check and keep the compose step's values; returns who it reaches (as the confirm step
+    counts them); raises BroadcastError or ContentError."""
     _require_state(broadcast, BroadcastState.DRAFT)
     html = broadcast_mail.compile_content(draft.subject, draft.body, draft.format)
     for name in Draft.__dataclass_fields__:
         setattr(broadcast, name, getattr(draft, name))
     broadcast.html = html
     try:
-        check_ready(broadcast)
+        counts = check_ready(broadcast)
     except BroadcastError:
         db.session.rollback()  # an unsendable draft keeps its last good values
         raise
     audit.record(actor, "broadcast.composed", broadcast, subject=draft.subject)
+    return counts
 
 
-def apply_template(broadcast: Broadcast, draft: Draft, actor: User) -> None:
+def apply_template(broadcast: Broadcast, draft: Draft, actor: User | str) -> None:
     """Keep the form as it is, with subject, body and format taken from the chosen template."""
     _require_state(broadcast, BroadcastState.DRAFT)
     template = db.session.get(BroadcastTemplate, draft.template_id or 0)
@@ -162,15 +180,16 @@ def check_ready(broadcast: Broadcast) -> Audience:
     """Raise BroadcastError when the draft cannot be sent as it stands."""
     store = db.session.get(Store, broadcast.store_id) if broadcast.store_id else None
     if store is None or not store.from_addr:
-        raise BroadcastError(_l("Choose a store that has a From address."))
+        raise BroadcastError(_l("Choose a store that has a From address."), "store")
     if not broadcast.subject.strip() or not broadcast.body.strip():
-        raise BroadcastError(_l("Write a subject and a body."))
+        blank = "subject" if not broadcast.subject.strip() else "body"
+        raise BroadcastError(_l("Write a subject and a body."), blank)
     counts = audience(broadcast)
     if counts.final == 0:
-        raise BroadcastError(_l("No member can receive this broadcast."))
+        raise BroadcastError(_l("No member can receive this broadcast."), "audience")
     left = quota.status().left
     if counts.final > left:
-        raise BroadcastError(_over_quota(counts.final, left))
+        raise OverQuota(_over_quota(counts.final, left))
     return counts
 
 
@@ -182,7 +201,7 @@ def _over_quota(wanted: int, left: int):
     )
 
 
-def start(broadcast: Broadcast, actor: User) -> int:
+def start(broadcast: Broadcast, actor: User | str) -> int:
     """Queue a row per recipient and reserve the quota, all in one transaction; returns n.
 
     A second click (or a second tab) finds the draft already started and changes nothing.
@@ -203,7 +222,7 @@ def start(broadcast: Broadcast, actor: User) -> int:
         quota.reserve(n, quota.month_of(now))
     except quota.QuotaExceeded as exc:
         db.session.rollback()
-        raise BroadcastError(_over_quota(exc.wanted, exc.left)) from None
+        raise OverQuota(_over_quota(exc.wanted, exc.left)) from None
     store = db.session.get(Store, broadcast.store_id)
     _queue_admin_copy(broadcast, store, first)
     broadcast.state, broadcast.started_at, broadcast.total = BroadcastState.SENDING, now, n
@@ -269,4 +288,4 @@ def _queue_admin_copy(broadcast: Broadcast, store: Store, first: Member | None) 
 
 def _require_state(broadcast: Broadcast, *states: str) -> None:
     if broadcast.state not in states:
-        raise BroadcastError(_l("This broadcast cannot do that in its current state."))
+        raise WrongState(_l("This broadcast cannot do that in its current state."))

@@ -11,7 +11,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import or_, select, update
 
 from shopmail.broadcasts import quota
-from shopmail.broadcasts.drafts import BroadcastError
+from shopmail.broadcasts.drafts import WrongState
 from shopmail.core import audit, dispatch, outbox, run_ends
 from shopmail.core.progress import Progress
 from shopmail.core.states import BroadcastState, MessageKind, MessageState
@@ -47,24 +47,24 @@ def _move(broadcast: Broadcast, before: tuple[str, ...], after: str) -> bool:
     return moved == 1
 
 
-def pause(broadcast: Broadcast, actor: User) -> None:
+def pause(broadcast: Broadcast, actor: User | str) -> None:
     if not _move(broadcast, (BroadcastState.SENDING,), BroadcastState.PAUSED):
-        raise BroadcastError(_l("This broadcast cannot do that in its current state."))
+        raise WrongState(_l("This broadcast cannot do that in its current state."))
     audit.record(actor, "broadcast.paused", broadcast)
 
 
-def resume(broadcast: Broadcast, actor: User) -> None:
+def resume(broadcast: Broadcast, actor: User | str) -> None:
     if not _move(broadcast, (BroadcastState.PAUSED,), BroadcastState.SENDING):
-        raise BroadcastError(_l("This broadcast cannot do that in its current state."))
+        raise WrongState(_l("This broadcast cannot do that in its current state."))
     audit.record(actor, "broadcast.resumed", broadcast)
     run_ends.finish()  # its last rows may have ended while it was paused
     dispatch.send_soon([broadcast.store_id])
 
 
-def cancel(broadcast: Broadcast, actor: User) -> int:
+def cancel(broadcast: Broadcast, actor: User | str) -> int:
     """Stop for good: unsent rows become deleted and their quota is given back."""
     if not _move(broadcast, _CANCELLABLE, BroadcastState.CANCELLED):
-        raise BroadcastError(_l("This broadcast cannot do that in its current state."))
+        raise WrongState(_l("This broadcast cannot do that in its current state."))
     unsent = (
         Message.broadcast_id == broadcast.id,
         Message.state.in_((MessageState.QUEUED, MessageState.RETRYING)),

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import format_decimal, get_locale
 from flask_login import current_user
 
@@ -18,6 +18,9 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def select_locale() -> str:
+    if has_request_context() and request.path.startswith("/api/") and request.accept_languages:
+        # API clients have no user and no session: they say their language in the header.
+        return request.accept_languages.best_match(LANGUAGES) or "ja"
     if current_user and current_user.is_authenticated:
         return current_user.language
     chosen = session.get("lang")

@@ -102,6 +102,17 @@ class Channel(StrEnum):
     OTHER = "other"
 
 
+class ApiScope(StrEnum):
+    """What an API token may do: write orders, shipments and quotes (`records`), write members,
+    create and run broadcasts, or read (every GET). A GET is also allowed by the scope of the
+    resource it reads."""
+
+    RECORDS = "records"
+    MEMBERS = "members"
+    BROADCASTS = "broadcasts"
+    READ = "read"
+
+
 def check_in(column: str, values) -> str:
     """The SQL of a CHECK constraint: `column` holds one of `values` (an enum or members)."""
     quoted = ", ".join(f"'{value}'" for value in values)

@@ -1,92 +1,50 @@
-"""The JSON API (`/api/v1`): bearer-token authentication (not sessions), the per-token rate
-limit, the body size limit, JSON errors for every answer; upserts of orders, shipments, quotes
-and members (`POST /api/v1/<kind>` with `{"<kind>": [record, …]}`, all written or none) and
-reading back what became of an order."""
+"""The JSON API for data in (`/api/v1`): upserts of orders, shipments, quotes and members
+(`POST /api/v1/<kind>` with `{"<kind>": [record, …]}`, all written or none), reading back what
+became of an order, and the OpenAPI document. Tokens, scopes, limits and JSON errors are those
+of every API blueprint (`web.api_auth`)."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, request
 from flask_babel import force_locale
-from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import IntegrityError
-from werkzeug.exceptions import HTTPException
 
 from shopmail.core import audit
-from shopmail.data_in import records, tokens
-from shopmail.data_in.api_document import document
+from shopmail.core.states import ApiScope
+from shopmail.data_in import api_document, records
 from shopmail.data_in.schema import MAX_RECORDS
-from shopmail.extensions import db, limiter
+from shopmail.extensions import db
 from shopmail.models import Message, Order, Store
-from shopmail.web.json_errors import MESSAGES, error, http_error
+from shopmail.web import public
+from shopmail.web.api_auth import actor, api_blueprint, needs
+from shopmail.web.api_document import document
+from shopmail.web.json_errors import error
 
-DEFAULT_RATE_LIMIT = "600 per minute"
-DEFAULT_MAX_BODY = 2 * 1024 * 1024
-bp = Blueprint("api", __name__)
-PUBLIC_ENDPOINTS = {"api.openapi"}
-
-
-def _bearer() -> str:
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    return secret.strip() if scheme.lower() == "bearer" else ""
-
-
-def _rate_key() -> str:
-    # Counted per token (by its hash, never the secret); callers without one per address.
-    secret = _bearer()
-    if secret:
-        return "api-token:" + hashlib.sha256(secret.encode("utf-8", "replace")).hexdigest()[:32]
-    return "api-addr:" + (get_remote_address() or "")
-
-
-limiter.shared_limit(
-    lambda: current_app.config.get("API_RATE_LIMIT", DEFAULT_RATE_LIMIT),
-    scope="api",
-    key_func=_rate_key,
-)(bp)
-
-
-@bp.before_request
-def authenticate():
-    request.max_content_length = current_app.config.get("API_MAX_BODY", DEFAULT_MAX_BODY)
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return None
-    # Reading never writes, not even the token's last use: a GET rolls back.
-    token = tokens.authenticate(_bearer(), note_use=request.method not in ("GET", "HEAD"))
-    if token is None:
-        return error(401, "unauthorized")
-    g.api_token = token
-    g.api_actor = f"api:{token.name}"
-    if request.content_length and request.content_length > request.max_content_length:
-        return error(413, "too_large")
-    return None
-
-
-# By code as well as by class: the app's own handlers for these codes render HTML pages, and
-# Flask tries handlers registered for a code before those registered for a class.
-for _status in (*MESSAGES, 500):
-    bp.register_error_handler(_status, http_error)
-bp.register_error_handler(HTTPException, http_error)
+bp = api_blueprint(Blueprint("api", __name__), openapi=api_document.PART)
 
 
 @bp.post("/orders")
+@needs(ApiScope.RECORDS)
 def upsert_orders():
     return _upsert("orders")
 
 
 @bp.post("/shipments")
+@needs(ApiScope.RECORDS)
 def upsert_shipments():
     return _upsert("shipments")
 
 
 @bp.post("/quotes")
+@needs(ApiScope.RECORDS)
 def upsert_quotes():
     return _upsert("quotes")
 
 
 @bp.post("/members")
+@needs(ApiScope.MEMBERS)
 def upsert_members():
     return _upsert("members")
 
@@ -102,7 +60,7 @@ def _upsert(kind: str):
     if outcome.problems:
         db.session.rollback()
         return _problems(kind, outcome.problems)
-    audit.record(g.api_actor, f"api.{kind}.upserted", None, **outcome.counts)
+    audit.record(actor(), f"api.{kind}.upserted", None, **outcome.counts)
     try:
         db.session.flush()  # the request commits; a clash of two new records shows here
     except IntegrityError:  # the same new record pushed twice at the same moment
@@ -141,6 +99,7 @@ def _named(fields: list[tuple[str, str]]) -> list[dict]:
 
 
 @bp.get("/orders/<store>/<path:number>/messages")
+@needs(ApiScope.RECORDS)
 def order_messages(store: str, number: str):
     shop = db.session.scalar(db.select(Store).filter_by(code=store))
     if shop is None:
@@ -179,5 +138,6 @@ def _iso(value: datetime | None) -> str | None:
 
 
 @bp.get("/openapi.json")
+@public
 def openapi():
     return document()

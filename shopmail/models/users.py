@@ -9,12 +9,14 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from shopmail.core.states import Role, check_in
+from shopmail.core.states import ApiScope, Role, check_in
 from shopmail.extensions import db
 from shopmail.models.types import UTCDateTime, utcnow
 
 ROLES = tuple(Role)
 LANGUAGES = ("ja", "en")
+# Kept as one space-separated string in the enum's order (as OAuth writes a `scope`).
+ALL_SCOPES = " ".join(ApiScope)
 
 
 class User(UserMixin, db.Model):
@@ -62,3 +64,15 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    scopes: Mapped[str] = mapped_column(String(100), default=ALL_SCOPES)
+
+    @property
+    def scope_set(self) -> frozenset[ApiScope]:
+        """The scopes this token has (words the enum does not know are ignored)."""
+        known = {scope.value: scope for scope in ApiScope}
+        return frozenset(known[word] for word in (self.scopes or "").split() if word in known)
+
+    @property
+    def scope_list(self) -> list[ApiScope]:
+        """The scopes in the enum's order, for pages and answers."""
+        return [scope for scope in ApiScope if scope in self.scope_set]

@@ -22,6 +22,7 @@ from werkzeug.exceptions import HTTPException
 from shopmail.core.boundary import commits
 from shopmail.extensions import db, login
 from shopmail.models import User
+from shopmail.web.api_auth import is_api_blueprint
 from shopmail.web.json_errors import http_error
 
 READ_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -81,8 +82,8 @@ def _enforce_access(app: Flask):
         view = app.view_functions.get(endpoint)
         if getattr(view, "public", False):
             return None
-        if request.blueprint == "api":  # the API authenticates with its own bearer tokens
-            return None
+        if is_api_blueprint(app.blueprints.get(request.blueprint or "")):
+            return None  # the API authenticates with its own bearer tokens (web.api_auth)
         if not current_user.is_authenticated:
             return login.unauthorized()
         if requires_admin(app, endpoint) and not current_user.is_admin:

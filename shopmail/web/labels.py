@@ -1,4 +1,5 @@
-"""Display names for the shop's codes (channels, mail kinds, states), in the user's language."""
+"""Display names for the shop's codes (channels, mail kinds, states, API scopes), in the
+user's language."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
-from shopmail.core.states import Channel, MessageKind, MessageState
+from shopmail.core.states import ApiScope, Channel, MessageKind, MessageState
 
 CHANNELS = {
     Channel.RAKUTEN: _l("Rakuten"),
@@ -37,6 +38,13 @@ STATES = {
     MessageState.DELETED: _l("Deleted"),
 }
 
+SCOPES = {
+    ApiScope.RECORDS: _l("Write orders, shipments and quotes"),
+    ApiScope.MEMBERS: _l("Write members"),
+    ApiScope.BROADCASTS: _l("Create and run broadcasts"),
+    ApiScope.READ: _l("Read everything"),
+}
+
 
 def init_app(app: Flask) -> None:
     @app.context_processor
@@ -45,6 +53,7 @@ def init_app(app: Flask) -> None:
             "channel_label": lambda code: CHANNELS.get(code, code),
             "kind_label": lambda code: KINDS.get(code, code),
             "state_label": lambda code: STATES.get(code, code),
+            "scope_label": lambda code: SCOPES.get(code, code),
         }
 
 

@@ -55,3 +55,27 @@ def test_the_database_refuses_a_state_or_kind_it_does_not_know(app, model, value
     with pytest.raises(IntegrityError):
         db.session.execute(insert(model).values(**values, **{column: "shipped"}))
     db.session.rollback()
+
+
+def test_tokens_made_before_the_scopes_get_every_scope(tmp_path):
+    from pathlib import Path
+
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from shopmail import create_app
+
+    migrations = str(Path(__file__).parents[2] / "migrations")
+    other = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/a.db"})
+    with other.app_context():
+        upgrade(directory=migrations, revision="f1a2b3c4d5e6")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO api_tokens (name, token_hash, created_at) VALUES (:n, :h, :t)"),
+                {"n": "受注システム", "h": "0" * 64, "t": "2026-01-01 00:00:00"},
+            )
+        upgrade(directory=migrations, revision="a9b8c7d6e5f4")
+        with db.engine.connect() as conn:
+            scopes = conn.execute(text("SELECT scopes FROM api_tokens")).scalar_one()
+        db.engine.dispose()
+    assert scopes == "records members broadcasts read"
