@@ -113,7 +113,7 @@ def test_a_421_storm_slows_the_pace_and_loses_nothing(app, mail_store, smtp_serv
     smtp_server.handler.throttle_from, smtp_server.handler.throttle_mail = 60, 6
     dispatch.dispatch_sending()
     run_worker(app)
-    assert len(smtp_server.messages) == 60
+    assert 60 <= len(smtp_server.messages) <= 62  # (a mail per session may be under way)
     paces = []
     while smtp_server.handler.throttle_mail and len(paces) < 20:  # the storm
         relay = relay_of(mail_store)
