@@ -30,10 +30,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.sql.expression import CTE, Select
 
 from shopmail.core import run_ends
 from shopmail.core.boundary import commits
-from shopmail.core.states import BroadcastState, MessageState
+from shopmail.core.states import BroadcastState, MessageState, RefusalSource
 from shopmail.extensions import db
 from shopmail.mail.transport import Outcome
 from shopmail.models import Broadcast, Message
@@ -55,6 +56,9 @@ class Delivery:
     header_message_id: str = ""
     # The relay said "too many" before this row went out: it waits, its retries untouched.
     throttled: bool = False
+    # Where the transaction ended (`transport.Result.stage`): a permanent answer at "rcpt" or
+    # "data", or an address that is none ("address"), puts the row on the refused list.
+    stage: str = ""
 
 
 def add_messages(rows: Sequence[dict]) -> int:
@@ -122,6 +126,16 @@ def _due(now: datetime, stale: datetime):
 SEND_LOOP = "the send loop: rows are visibly claimed and `sending` before the SMTP transaction"
 
 
+def picked(candidates: Select) -> CTE:
+    """`candidates` (a SELECT … LIMIT n) as a CTE to UPDATE … FROM: evaluated once, so no
+    more than n rows change. (PostgreSQL may run `WHERE id IN (SELECT … LIMIT n)` again for
+    each row and change more.) PostgreSQL locks the rows and skips those others hold."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+        return candidates.cte("picked").prefix_with("MATERIALIZED", dialect="postgresql")
+    return candidates.cte("picked")
+
+
 def due_query(store_id: int, kinds: Iterable[str], now: datetime | None = None):
     """The ids of a store's rows that may be sent now."""
     now = now or utcnow()
@@ -138,12 +152,10 @@ def claim_chunk(worker: str, store_id: int, kinds: Iterable[str], limit: int) ->
     claim has locked; SQLite runs one writer at a time."""
     now = utcnow()
     stale = now - timedelta(seconds=float(current_app.config["SHOPMAIL_CLAIM_LEASE"]))
-    candidates = due_query(store_id, kinds, now).order_by(Message.id).limit(limit)
-    if db.session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+    candidates = picked(due_query(store_id, kinds, now).order_by(Message.id).limit(limit))
     rows = db.session.scalars(
         update(Message)
-        .where(Message.id.in_(candidates.scalar_subquery()))
+        .where(Message.id == candidates.c.id)
         .where(Message.state.in_(DUE_STATES))
         .where(or_(Message.claimed_by.is_(None), Message.claimed_at < stale))
         .values(state=MessageState.SENDING, claimed_by=worker, claimed_at=now)
@@ -212,7 +224,19 @@ def _row_values(
         values.update(state=MessageState.RETRYING, next_attempt_at=now + timedelta(seconds=delay))
     else:
         values["state"] = MessageState.FAILED
+        values["refused_by"] = _refusal(d)
     return values
+
+
+def _refusal(d: Delivery) -> str | None:
+    """Only what the recipient's side refused is a refusal: a 5xx to RCPT or DATA, or an
+    address that is none. A relay that could not be reached, refused the sender or kept
+    deferring until the retries ran out refused no address."""
+    if d.outcome is not Outcome.PERMANENT:
+        return None
+    if d.stage in ("rcpt", "data"):
+        return RefusalSource.SMTP
+    return RefusalSource.ADDRESS if d.stage == "address" else None
 
 
 @commits(SEND_LOOP)
@@ -269,7 +293,13 @@ def requeue(ids: Sequence[int]) -> int:
     result = db.session.execute(
         update(Message)
         .where(Message.id.in_(ids), Message.state.in_((MessageState.FAILED, MessageState.UNKNOWN)))
-        .values(state=MessageState.QUEUED, attempts=0, next_attempt_at=None, claimed_by=None),
+        .values(
+            state=MessageState.QUEUED,
+            attempts=0,
+            next_attempt_at=None,
+            claimed_by=None,
+            refused_by=None,
+        ),
         execution_options={"synchronize_session": False},
     )
     if result.rowcount:

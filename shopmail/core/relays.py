@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from shopmail.core import outbox
 from shopmail.core.states import RelayMode
 from shopmail.extensions import db
 from shopmail.models import RelaySend, RelaySession, RelayState, Store
@@ -97,12 +98,12 @@ def take_sessions(key: str, limits: Limits, holder: str, wanted: int) -> list[in
         RelaySession.slot < limits.sessions,
         or_(RelaySession.holder.is_(None), RelaySession.expires_at < now),
     )
-    candidates = select(RelaySession.slot).where(free).order_by(RelaySession.slot).limit(wanted)
-    if db.session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+    candidates = outbox.picked(
+        select(RelaySession.slot).where(free).order_by(RelaySession.slot).limit(wanted)
+    )
     taken = db.session.scalars(
         update(RelaySession)
-        .where(free, RelaySession.slot.in_(candidates.scalar_subquery()))
+        .where(free, RelaySession.relay_key == key, RelaySession.slot == candidates.c.slot)
         .values(holder=holder, expires_at=now + _session_lease())
         .returning(RelaySession.slot),
         execution_options={"synchronize_session": False},

@@ -71,7 +71,7 @@ def test_a_worker_killed_mid_broadcast_loses_nothing_and_doubles_nothing(
 ):
     smtp_server.handler.delay_after_data = 0.01
     assert start_broadcast(mail_store, admin, 300) == 300
-    worker = start_worker(app, burst=False)
+    worker = start_worker(app, burst=False, SHOPMAIL_SESSION_LEASE="2")
     try:
         wait_until(lambda: len(smtp_server.messages) >= 80)
         worker.send_signal(signal.SIGKILL)  # mid-chunk, no chance to record anything
@@ -80,7 +80,7 @@ def test_a_worker_killed_mid_broadcast_loses_nothing_and_doubles_nothing(
         if worker.poll() is None:
             worker.kill()
     monkeypatch.setitem(app.config, "SHOPMAIL_CLAIM_LEASE", 0.5)
-    time.sleep(0.6)
+    time.sleep(2.1)  # its claims and its relay sessions' leases have run out
     report = dispatch.reconcile()  # the worker's lease ran out: as the minute cron would do
     db.session.commit()  # the job's commit enqueues the work
     # At most one chunk per session the worker had open (its share of the relay's 4).
