@@ -128,7 +128,8 @@ def rejected(upload_id: str):
     name = f"rejected-{Path(upload.filename).stem}.csv"
     return Response(
         data,
-        mimetype=f"text/csv; charset={'shift_jis' if upload.encoding == 'cp932' else 'utf-8'}",
+        # content_type is sent as written (mimetype= would add a second charset).
+        content_type=f"text/csv; charset={'Shift_JIS' if upload.encoding == 'cp932' else 'utf-8'}",
         headers={"Content-Disposition": _attachment(name)},
     )
 

@@ -185,8 +185,20 @@ def rejected_csv(directory: Path, upload: Upload, reason_label: str) -> bytes:
     writer.writerow([*header, reason_label])
     for number, row in enumerate(rows, start=2):
         if number in rejected:
-            writer.writerow([*row, rejected[number]])
+            writer.writerow([safe_cell(cell) for cell in (*row, rejected[number])])
     return out.getvalue().encode(upload.encoding, errors="replace")
+
+
+_FORMULA = re.compile(r"[=+\-@\t\r]")
+_NUMBER = re.compile(r"-\d[\d,]*(\.\d+)?")
+
+
+def safe_cell(value: str) -> str:
+    """A cell a spreadsheet will not run: one that starts like a formula (=, +, -, @, tab,
+    CR) gets a leading apostrophe, so Excel shows it as text. A negative number stays."""
+    if _FORMULA.match(value) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def _parse(text: str) -> tuple[list[str], list[list[str]]]:

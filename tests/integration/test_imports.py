@@ -3,6 +3,8 @@ was rejected. Files in UTF-8 (with BOM) and Shift_JIS/CP932, as Japanese spreads
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
@@ -118,6 +120,16 @@ def test_rejected_rows_download_in_the_uploads_encoding_with_the_reason(staff_cl
     assert "単価: 整数で指定してください" in lines[2]
     assert "同じ受注の別の行にエラーがあります(3行目)" in lines[1]
     assert [o.number for o in db.session.scalars(db.select(Order))] == ["A-2"]
+
+
+def test_the_rejected_rows_download_runs_no_formula_and_names_one_charset(staff_client, store):
+    formulas = ["=HYPERLINK(A1)", "+cmd|' /C calc'!A0", "@SUM(A1:A9)", "-2+3"]
+    text = MEMBERS + "".join(f"M{i},{f},,not-an-address,はい,\r\n" for i, f in enumerate(formulas))
+    url = upload(staff_client, "members", text.encode("utf-8"))
+    download = staff_client.get(f"{url}/rejected.csv")
+    assert download.headers["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.reader(io.StringIO(download.data.decode("utf-8"))))[1:]
+    assert [row[1] for row in rows] == ["'" + f for f in formulas]  # shown as text, never run
 
 
 def test_the_column_mapping_can_be_changed_and_survives_a_reload(staff_client):
