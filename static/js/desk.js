@@ -7,3 +7,17 @@ document.addEventListener("change", (event) => {
       .forEach((other) => { other.checked = box.checked; });
   }
 });
+
+// A form with data-autosubmit sends itself when one of its fields changes (filters).
+document.addEventListener("change", (event) => {
+  const form = event.target.closest("form[data-autosubmit]");
+  if (form) form.requestSubmit();
+});
+
+// A form with data-confirm="question" asks before it is sent (destructive actions).
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  if (form.matches("form[data-confirm]") && !window.confirm(form.dataset.confirm)) {
+    event.preventDefault();
+  }
+});

@@ -80,3 +80,22 @@ def test_staff_cannot_post_to_admin_actions(staff_client, admin):
     token = csrf_token(staff_client, "/")
     for path in (f"/users/{admin.id}/deactivate", f"/users/{admin.id}/password", "/users"):
         assert staff_client.post(path, data={"csrf_token": token}).status_code == 403, path
+
+
+def test_every_answer_carries_the_security_headers(app, admin_client):
+    client = app.test_client()
+    answers = [
+        client.get("/login"),  # a page
+        client.get("/static/js/desk.js"),  # a file
+        client.get("/no-such-page"),  # an error page
+        client.get("/api/v1/openapi.json"),  # the API
+        admin_client.get("/stores"),  # a page behind the log-in
+    ]
+    for answer in answers:
+        csp = answer.headers["Content-Security-Policy"]
+        script_src = next(p for p in csp.split("; ") if p.startswith("script-src"))
+        assert script_src == "script-src 'self'"  # no inline script, no eval
+        assert "frame-ancestors 'none'" in csp
+        assert answer.headers["X-Frame-Options"] == "DENY"
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert answer.headers["Referrer-Policy"] == "same-origin"
