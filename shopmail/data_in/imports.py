@@ -135,10 +135,10 @@ def read(directory: Path, upload: Upload) -> tuple[list[str], list[list[str]]]:
 
 def check(directory: Path, upload: Upload) -> Check:
     """Every row checked as it would be imported; nothing is written."""
-    result, groups, items = _prepare(directory, upload)
+    result, groups, items, refused = _prepare(directory, upload)
     cache: dict = {}
     for index, item in enumerate(items):
-        _, problems = records.validate(upload.kind, item, cache)
+        problems = refused.get(index) or records.validate(upload.kind, item, cache)[1]
         _note(result, upload, groups[index], problems)
         result.valid += not problems
     return result
@@ -148,11 +148,15 @@ def apply(directory: Path, upload: Upload, all_or_nothing: bool, actor: User) ->
     """Import the valid rows in one transaction (none when `all_or_nothing` and any is bad)."""
     if upload.result is not None:
         raise ImportProblem(_l("This file has been imported already."))
-    result, groups, items = _prepare(directory, upload)
-    outcome = records.upsert(upload.kind, items, all_or_nothing=all_or_nothing)
-    for index, problems in outcome.problems.items():
+    result, groups, items, refused = _prepare(directory, upload)
+    kept = [index for index in range(len(items)) if index not in refused]
+    outcome = records.upsert(
+        upload.kind, [items[index] for index in kept], all_or_nothing=all_or_nothing
+    )
+    problems_of = {**refused, **{kept[i]: p for i, p in outcome.problems.items()}}
+    for index, problems in sorted(problems_of.items()):
         _note(result, upload, groups[index], problems)
-    applied = not (outcome.problems and all_or_nothing)
+    applied = not (problems_of and all_or_nothing)
     summary = {
         **outcome.counts,
         "applied": applied,
@@ -185,7 +189,10 @@ def rejected_csv(directory: Path, upload: Upload, reason_label: str) -> bytes:
     writer.writerow([*header, reason_label])
     for number, row in enumerate(rows, start=2):
         if number in rejected:
-            writer.writerow([safe_cell(cell) for cell in (*row, rejected[number])])
+            # The reason under its own heading, even for a row with more cells than that.
+            cells = [*row[: len(header)], *[""] * (len(header) - len(row))]
+            extra = row[len(header) :]
+            writer.writerow([safe_cell(cell) for cell in (*cells, rejected[number], *extra)])
     return out.getvalue().encode(upload.encoding, errors="replace")
 
 
@@ -213,14 +220,20 @@ def _parse(text: str) -> tuple[list[str], list[list[str]]]:
     return [cell.strip() for cell in table[0]], table[1:]
 
 
-def _prepare(directory: Path, upload: Upload) -> tuple[Check, list[list[int]], list[dict]]:
-    """Rows → records: (rows of each record, by spreadsheet row number; the records)."""
+def _prepare(
+    directory: Path, upload: Upload
+) -> tuple[Check, list[list[int]], list[dict], dict[int, list[records.Problem]]]:
+    """Rows → records: (rows of each record, by spreadsheet row number; the records; the
+    records refused before any check, by index: a row with more cells than the header)."""
     header, rows = read(directory, upload)
     result = Check(header=header, rows=rows)
     groups: list[list[int]] = []
     items: list[dict] = []
     by_key: dict[tuple, int] = {}
+    overflowing: dict[int, int] = {}  # row number → its cells
     for number, row in enumerate(rows, start=2):
+        if any(cell.strip() for cell in row[len(header) :]):
+            overflowing[number] = len(row)
         values = {
             key: row[i].strip() if i < len(row) else ""
             for i, key in enumerate(upload.mapping)
@@ -239,7 +252,25 @@ def _prepare(directory: Path, upload: Upload) -> tuple[Check, list[list[int]], l
         groups.append([number])
         items.append(_item(upload.kind, values))
     result.records = len(items)
-    return result, groups, items
+    return result, groups, items, _overflow_problems(groups, overflowing, len(header))
+
+
+def _overflow_problems(
+    groups: list[list[int]], overflowing: dict[int, int], columns: int
+) -> dict[int, list[records.Problem]]:
+    refused: dict[int, list[records.Problem]] = {}
+    for index, rows in enumerate(groups):
+        for position, number in enumerate(rows):
+            if number in overflowing:
+                message = _l(
+                    "This row has %(cells)s cells but the header only %(columns)s columns: "
+                    "a comma too many, or a value that needs quotes?",
+                    cells=overflowing[number],
+                    columns=columns,
+                )
+                field = f"lines[{position}]." if position else ""
+                refused.setdefault(index, []).append(records.Problem(field, message))
+    return refused
 
 
 def _item(kind: str, values: dict[str, str]) -> dict:

@@ -13,7 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, Response, abort, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -113,12 +122,20 @@ def _error_pages(app: Flask) -> None:
         403: (_l("Forbidden"), _l("Your role does not allow this page.")),
         404: (_l("Not found"), _l("There is no such page.")),
         405: (_l("Method not allowed"), _l("This page does not accept that request.")),
+        413: (_l("File too large"), _l("The file is too large.")),
         429: (_l("Too many requests"), _l("Please wait a moment and try again.")),
     }
 
     def handler(error):
         code = getattr(error, "code", 500) or 500
         title, message = messages.get(code, (_l("Error"), _l("Something went wrong.")))
+        if code == 413:
+            limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+            message = _l(
+                "The file is larger than the limit of %(mb)s MB. Split it into smaller files "
+                "and upload them one after the other.",
+                mb=limit,
+            )
         if isinstance(error, CSRFError):
             message = _l(
                 "The form has expired or was not sent from this site. "

@@ -129,6 +129,18 @@ def _authenticate():
         return _forbidden(accepted)
     if request.content_length and request.content_length > request.max_content_length:
         return error(413, "too_large")
+    return _parsed_body()
+
+
+def _parsed_body():
+    """Parse a JSON body once, here, so that no view meets a body the parser cannot take:
+    JSON nested deeper than Python's recursion limit raises RecursionError, not ValueError."""
+    if not request.is_json:
+        return None
+    try:
+        request.get_json(silent=True)  # cached for the view
+    except RecursionError:
+        return error(400, "bad_request", "The JSON is nested too deeply.")
     return None
 
 

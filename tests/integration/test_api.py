@@ -208,6 +208,15 @@ def test_a_body_of_the_wrong_shape_is_refused(api, store):
     assert response.status_code == 422 and response.json["errors"][0]["field"] == "orders"
 
 
+@pytest.mark.parametrize("path", ["/orders", "/broadcasts"])
+def test_json_nested_too_deeply_is_400_in_the_apis_shape(api, store, path):
+    deep = "[" * 100_000 + "]" * 100_000
+    response = api("POST", path, data=deep, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json["error"] == "bad_request" and "nested" in response.json["message"]
+    assert db.session.scalar(db.select(db.func.count()).select_from(Order)) == 0
+
+
 def test_unknown_store_or_order_is_404(api, store):
     response = api("POST", "/orders", json={"orders": [order(store="nowhere")]})
     assert response.status_code == 404

@@ -166,3 +166,36 @@ def test_a_file_in_another_encoding_is_refused_with_a_message(staff_client):
 def test_an_unknown_upload_is_404(staff_client):
     assert staff_client.get("/imports/AAAAAAAAAAAAAAAAAAAAAA").status_code == 404
     assert staff_client.get("/imports/..%2F..%2Fetc").status_code == 404
+
+
+def test_an_upload_over_the_size_limit_gets_the_desks_page_in_japanese(
+    app, staff_client, monkeypatch
+):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1024 * 1024)
+    big = MEMBERS + "M1,会社A,,a@example.jp,はい,\r\n" * 40_000
+    response = staff_client.post(
+        "/imports/",
+        data={
+            "kind": "members",
+            "file": (io.BytesIO(big.encode("utf-8")), "big.csv"),
+            "csrf_token": csrf_token(staff_client, "/imports/"),
+        },
+        content_type="multipart/form-data",
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "ファイルが上限の 1 MB を超えています" in page and "shopmail" in page  # the desk's page
+    assert db.session.query(Member).count() == 0
+
+
+def test_a_row_with_more_cells_than_columns_is_refused_naming_its_row(staff_client):
+    text = MEMBERS + "M1,会社A,,a@example.jp,はい,\r\n" + "M2,会社B,,b@example.jp,はい,,東京都\r\n"
+    url = upload(staff_client, "members", text.encode("utf-8"))
+    page = staff_client.get(url).get_data(as_text=True)
+    assert "7 個のセル" in page and "3" in page
+    apply(staff_client, url)
+    assert [m.number for m in db.session.scalars(db.select(Member))] == ["M1"]
+    download = staff_client.get(f"{url}/rejected.csv").data.decode("utf-8")
+    header, row = list(csv.reader(io.StringIO(download)))
+    assert header[-1] == "理由" and row[len(header) - 1].startswith("この行には 7 個のセル")
+    assert row[len(header) :] == ["東京都"]  # nothing of the row is lost
