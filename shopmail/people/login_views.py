@@ -22,7 +22,7 @@ from shopmail.extensions import db, limiter
 from shopmail.models import User
 from shopmail.models.types import utcnow
 from shopmail.models.users import LANGUAGES
-from shopmail.people.users import change_language
+from shopmail.people.users import change_language, end_sessions
 from shopmail.web import public, safe_next
 
 bp = Blueprint("auth", __name__)
@@ -43,6 +43,7 @@ def login():
         email = form.email.data.strip().lower()
         user = db.session.scalar(db.select(User).filter_by(email=email))
         if user and user.active and user.check_password(form.password.data):
+            _fresh_session()
             login_user(user, remember=form.remember.data)
             user.last_login_at = utcnow()
             return redirect(safe_next(request.args.get("next")))
@@ -52,8 +53,19 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    end_sessions(current_user)  # a copied session or remember-me cookie stops working too
     logout_user()
+    _fresh_session()
     return redirect(url_for("auth.login"))
+
+
+def _fresh_session() -> None:
+    """A new session at log-in and log-out: nothing of the old one carries over (a planted
+    session, the CSRF token), except the language chosen."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
 
 
 @bp.post("/language/<lang>")

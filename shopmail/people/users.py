@@ -107,13 +107,19 @@ def change_role(user: User, role: str, actor: User | str | None) -> bool:
     return True
 
 
+def end_sessions(user: User) -> None:
+    """Every session of the user ends, on every device, remember-me cookies included: their
+    id carries the session version, which no longer matches."""
+    user.session_version = (user.session_version or 0) + 1
+
+
 def deactivate(user: User, actor: User | str | None) -> bool:
     """Stop the user logging in and end every session of theirs; False when already inactive."""
     if not user.active:
         return False
     _keep_an_admin(user)
     user.active = False
-    user.session_version = (user.session_version or 0) + 1
+    end_sessions(user)
     audit.record(actor, "user.deactivated", user, email=user.email)
     return True
 

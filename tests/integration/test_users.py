@@ -217,3 +217,33 @@ def test_an_admin_resetting_their_own_password_stays_logged_in(app, admin_client
 def test_the_account_page_is_linked_from_every_page(staff_client):
     page = staff_client.get("/").get_data(as_text=True)
     assert 'href="/account"' in page and "アカウント設定" in page
+
+
+def test_logging_out_ends_the_session_a_copied_cookie_and_remember_me_included(app, staff):
+    client = app.test_client()
+    client.post(
+        "/login",
+        data={
+            "email": staff.email,
+            "password": PASSWORD,
+            "remember": "y",
+            "csrf_token": csrf_token(client),
+        },
+    )
+    session_cookie = client.get_cookie("session").value
+    remember_cookie = client.get_cookie("remember_token").value
+    assert client.post("/logout", data={"csrf_token": csrf_token(client, "/")}).status_code == 302
+    for name, value in (("session", session_cookie), ("remember_token", remember_cookie)):
+        thief = app.test_client()
+        thief.set_cookie(name, value)
+        assert thief.get("/").status_code == 302, name  # back to the log-in page
+    db.session.expire_all()
+    assert log_in(app.test_client(), staff).get("/").status_code == 200  # the user can return
+
+
+def test_the_csrf_token_is_renewed_at_log_in(app, staff):
+    client = app.test_client()
+    before = csrf_token(client)
+    log_in(client, staff)
+    after = csrf_token(client, "/")
+    assert before != after
