@@ -114,6 +114,13 @@ def _parse_cached(text: str) -> Address:
         raise _error("missing_at", text)
     local, _, domain = value.rpartition("@")
     domain = domain.lower()
+    # RFC 5321 §4.5.3.1: 64 octets before the @, 255 after, 254 in all (a path of 256).
+    if len(local) > 64 or len(domain) > 255 or len(value) > 254:
+        raise _error("too_long", text)
+    if "=?" in local:
+        # Shaped like an encoded word (RFC 2047): some mail clients decode it into other text,
+        # even other recipients.
+        raise _error("encoded_word", text)
     if _is_legacy(local, domain):
         return _parse_legacy(local, domain, text)
     if _PLAIN.fullmatch(value) and len(local) <= 64 and len(value) <= 254 and not _special(domain):
@@ -247,6 +254,14 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "missing_at": ("メールアドレスに @ がありません。", "The e-mail address has no @-sign."),
     "invalid": ("メールアドレスの形式が正しくありません。", "The e-mail address is not valid."),
+    "too_long": (
+        "メールアドレスが長すぎます(@ の前は64文字まで、全体で254文字まで)。",
+        "The e-mail address is too long (64 characters before the @-sign, 254 in all).",
+    ),
+    "encoded_word": (
+        "メールアドレスの @ の前に「=?」は使えません。",
+        'The part before the @-sign may not contain "=?".',
+    ),
 }
 
 
