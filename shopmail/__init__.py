@@ -62,6 +62,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 def _blueprints() -> list:
     """Every area of the desk, one blueprint per view module (`<feature>/*views.py`)."""
     from shopmail.automatic import views as automatic
+    from shopmail.bounces import views as bounces
     from shopmail.broadcasts import api_views as broadcasts_api
     from shopmail.broadcasts import unsubscribe_views
     from shopmail.broadcasts import views as broadcasts
@@ -79,6 +80,7 @@ def _blueprints() -> list:
         (user_views.bp, None),
         (audit_views.bp, None),
         (automatic.bp, None),
+        (bounces.bp, None),
         (record_mails.bp, None),
         (members.bp, None),
         (broadcasts.bp, None),

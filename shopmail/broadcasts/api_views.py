@@ -126,6 +126,8 @@ def refused(bid: int):
                 "email": r.addr,
                 "code": r.code,
                 "reply": r.reply,
+                "source": r.source,
+                "status": r.status,
                 "flagged_invalid": r.flagged,
             }
             for r in runs.refused(broadcast)

@@ -23,7 +23,13 @@ from shopmail.extensions import db
 from shopmail.mail import tags
 from shopmail.mail.addresses import AddressError, parse_address
 from shopmail.mail.compose import Mail
-from shopmail.mail.html import MjmlError, html_to_text, mjml_to_html, sanitize_html
+from shopmail.mail.html import (
+    MjmlError,
+    html_to_text,
+    mjml_to_html,
+    sanitize_html,
+    tags_in_attributes,
+)
 from shopmail.mail.transport import Outcome, Result
 from shopmail.models import Broadcast, Member, Message, Store
 
@@ -71,7 +77,10 @@ def render_copy(
     text, html = prepared.bodies.get(device) or prepared.bodies["pc"]
     if html is not None:
         # Member data is text: inside HTML it is escaped, never markup.
-        html = html.fill({k: str(escape(v)) for k, v in values.items()})
+        filled = html.fill({k: str(escape(v)) for k, v in values.items()})
+        # A tag inside an attribute (`<a href="[COMPANY]">`) could make a `javascript:` or
+        # `data:` link of a member's data: such copies are sanitised again, after the fill.
+        html = sanitize_html(filled) if tags_in_attributes(html.parts) else filled
     return Content(prepared.subject.fill(values), text.fill(values), html)
 
 
@@ -135,6 +144,10 @@ def build_broadcast_mails(rows: list[Message], store: Store) -> list[Mail | Resu
         url = unsubscribe_url(member.id, row.broadcast_id)
         try:
             parse_address(row.to_addr)
+        except AddressError as exc:
+            out.append(sending.invalid_mail(exc, "address"))
+            continue
+        try:
             # The admin copy is the broadcast's record; 20,000 store BCCs would not be.
             mail = sending.build_mail(
                 row,

@@ -1,5 +1,7 @@
 """A running broadcast: pause, resume, cancel, progress read from the outbox, the list of
-broadcasts, and the report of addresses the mail server refused (flagged invalid in one step).
+broadcasts, and the result: the addresses the recipients' side refused (5xx in the SMTP
+transaction, hard bounces; flagged invalid in one step), apart from the mails that were not
+delivered because the mail server could not be reached (sent again in one step, never flagged).
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 
 from shopmail.broadcasts import quota
 from shopmail.broadcasts.drafts import WrongState
@@ -29,6 +31,22 @@ class Refusal:
     code: int | None
     reply: str
     flagged: bool
+    source: str = ""  # RefusalSource: smtp, bounce, address
+    status: str = ""  # the bounce's status code ("5.1.1"); empty for SMTP refusals
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """A copy the relay never took: it could not be reached, or the retries ran out."""
+
+    message_id: int
+    member_id: int
+    number: str
+    company: str
+    addr: str
+    code: int | None
+    reply: str
+    attempts: int
 
 
 _CANCELLABLE = (BroadcastState.DRAFT, BroadcastState.SENDING, BroadcastState.PAUSED)
@@ -111,6 +129,22 @@ def listing(page: int) -> tuple[Pagination, dict[int, Progress]]:
 
 
 def _refused_rows(broadcast: Broadcast):
+    """Copies the recipient's side refused: the row says so (`refused_by`, set when the 5xx
+    or the hard bounce was recorded), never guessed from a missing reply code."""
+    return (
+        select(Message, Member)
+        .join(Member, Member.id == Message.member_id)
+        .where(
+            Message.broadcast_id == broadcast.id,
+            Message.kind == MessageKind.BROADCAST,
+            Message.state.in_((MessageState.FAILED, MessageState.BOUNCED)),
+            Message.refused_by.isnot(None),
+        )
+        .order_by(Member.id)
+    )
+
+
+def _undelivered_rows(broadcast: Broadcast):
     return (
         select(Message, Member)
         .join(Member, Member.id == Message.member_id)
@@ -118,26 +152,73 @@ def _refused_rows(broadcast: Broadcast):
             Message.broadcast_id == broadcast.id,
             Message.kind == MessageKind.BROADCAST,
             Message.state == MessageState.FAILED,
-            or_(Message.last_code.between(500, 599), Message.last_code.is_(None)),
+            Message.refused_by.is_(None),
         )
         .order_by(Member.id)
     )
 
 
 def refused(broadcast: Broadcast) -> list[Refusal]:
-    """Addresses the mail server refused for good (5xx), with the member and the reply."""
+    """Addresses refused for good — 5xx to RCPT or DATA, a hard bounce, an address that is
+    none — with the member and the server's (or the bounce's) words."""
+    out = []
+    for message, member in db.session.execute(_refused_rows(broadcast)):
+        bounced = message.state == MessageState.BOUNCED
+        out.append(
+            Refusal(
+                member.id,
+                member.number,
+                member.company,
+                message.to_addr,
+                _bounce_code(message) if bounced else message.last_code,
+                message.bounce_diagnostic if bounced else message.last_reply,
+                member.email_invalid,
+                message.refused_by or "",
+                message.bounce_status if bounced else "",
+            )
+        )
+    return out
+
+
+def _bounce_code(message: Message) -> int | None:
+    """The SMTP code the remote server gave in its diagnostic ("smtp; 550 5.1.1 …")."""
+    for word in message.bounce_diagnostic.replace(";", " ").split():
+        if len(word) == 3 and word.isdigit() and word[0] in "45":
+            return int(word)
+    return None
+
+
+def undelivered(broadcast: Broadcast) -> list[Undelivered]:
+    """Copies that failed without any recipient refusing them: shown apart, sent again."""
     return [
-        Refusal(
+        Undelivered(
+            message.id,
             member.id,
             member.number,
             member.company,
             message.to_addr,
             message.last_code,
             message.last_reply,
-            member.email_invalid,
+            message.attempts,
         )
-        for message, member in db.session.execute(_refused_rows(broadcast))
+        for message, member in db.session.execute(_undelivered_rows(broadcast))
     ]
+
+
+def send_again(broadcast: Broadcast, message_ids: list[int] | None, actor: User) -> int:
+    """Queue the ticked (None: all) undelivered copies again; the broadcast sends again until
+    they end. Their quota was counted when the broadcast started: nothing more is reserved."""
+    if broadcast.state == BroadcastState.CANCELLED:
+        raise WrongState(_l("This broadcast cannot do that in its current state."))
+    rows = _undelivered_rows(broadcast).with_only_columns(Message.id)
+    if message_ids is not None:
+        rows = rows.where(Message.id.in_(message_ids))
+    ids = list(db.session.scalars(rows))
+    count = outbox.requeue(ids) if ids else 0
+    if count:
+        audit.record(actor, "broadcast.sent_again", broadcast, count=count)
+        dispatch.send_soon([broadcast.store_id])
+    return count
 
 
 def flag_invalid_members(broadcast: Broadcast, member_ids: list[int], actor: User) -> int:
@@ -147,7 +228,11 @@ def flag_invalid_members(broadcast: Broadcast, member_ids: list[int], actor: Use
     for message, member in db.session.execute(chosen):
         if not member.email_invalid:
             member.email_invalid = True
-            member.invalid_reason = message.last_reply or str(message.last_code or "")
+            member.invalid_reason = (
+                f"{message.bounce_status} {message.bounce_diagnostic}".strip()
+                if message.state == MessageState.BOUNCED
+                else message.last_reply or str(message.last_code or "")
+            )
             flagged.append(member.id)
     if flagged:
         audit.record(

@@ -202,7 +202,28 @@ def control(bid: int, action: str):
 @bp.get("/<int:bid>/refused")
 def refused(bid: int):
     b = _broadcast(bid)
-    return render_template("broadcasts/refused.html", b=b, refused=broadcast_runs.refused(b))
+    return render_template(
+        "broadcasts/refused.html",
+        b=b,
+        refused=broadcast_runs.refused(b),
+        undelivered=broadcast_runs.undelivered(b),
+    )
+
+
+@bp.post("/<int:bid>/send-again")
+def send_again(bid: int):
+    ids = [int(i) for i in request.form.getlist("message_ids") if i.isdigit()]
+    wanted = None if request.form.get("all") == "1" else ids
+    try:
+        n = broadcast_runs.send_again(_broadcast(bid), wanted, current_user) if wanted != [] else 0
+    except broadcasts.BroadcastError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".refused", bid=bid))
+    if n:
+        flash(_l("%(n)s mails were queued to be sent again.", n=n), "success")
+    else:
+        flash(_l("Tick at least one mail."), "error")
+    return redirect(url_for(".refused", bid=bid))
 
 
 @bp.post("/<int:bid>/flag")

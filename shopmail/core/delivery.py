@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from shopmail.core import audit, dispatch, outbox, relays
+from shopmail.core import audit, dispatch, dkim_keys, outbox, relays, verp
 from shopmail.core.boundary import commits
 from shopmail.core.sending import Renderer, deliver, mails_for, relay_for, sendable_kinds
 from shopmail.core.sending import worker_name as process_name
@@ -201,14 +201,18 @@ def _send_chunk(
     """Each row's SMTP transaction; stops at the first "too many" (returned as its reply)."""
     deliveries: list[outbox.Delivery] = []
     pending = mails_for(rows, store, run.renderers)
+    signer = dkim_keys.signer_for(store)  # once per chunk: the key is parsed once per process
     for index, (row, mail) in enumerate(pending):
         if isinstance(mail, Result):
             deliveries.append(
-                outbox.Delivery(row.id, row.attempts + 1, mail.outcome, mail.code, mail.reply)
+                outbox.Delivery(
+                    row.id, row.attempts + 1, mail.outcome, mail.code, mail.reply, stage=mail.stage
+                )
             )
             continue
         try:
-            delivery = deliver(smtp, row, mail, store.from_addr)
+            envelope_from = verp.envelope_sender(row.id, store)
+            delivery = deliver(smtp, row, mail, envelope_from, signer=signer)
         except AuthError:
             outbox.record(deliveries, current_app.config["SHOPMAIL_RETRY_DELAYS"])
             raise

@@ -27,6 +27,7 @@ class Progress:
     remaining: int
     deleted: int = 0
     ended: bool = False
+    bounced: int = 0  # sent, then a permanent bounce came back
 
     @classmethod
     def of(cls, counts: Mapping[str, int], *, ended: bool, total: int | None = None) -> Progress:
@@ -39,6 +40,7 @@ class Progress:
             remaining=sum(counts.get(state, 0) for state in OPEN_STATES),
             deleted=counts.get(MessageState.DELETED, 0),
             ended=ended,
+            bounced=counts.get(MessageState.BOUNCED, 0),
         )
 
     @property
@@ -55,8 +57,8 @@ class Progress:
 
     @property
     def not_sent(self) -> int:
-        """Rows that failed or may not have arrived."""
-        return self.failed + self.unknown
+        """Rows that failed, bounced or may not have arrived."""
+        return self.failed + self.unknown + self.bounced
 
     @property
     def all_sent(self) -> bool:

@@ -15,12 +15,13 @@ from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 
-from shopmail.core import crypto, outbox
+from shopmail.core import crypto, dkim_keys, outbox, verp
 from shopmail.core.boundary import commits
 from shopmail.core.states import AUTOMATIC_KINDS, MessageKind, MessageState, RelayMode
 from shopmail.extensions import db
 from shopmail.mail.addresses import AddressError, parse_address_list
-from shopmail.mail.compose import Mail, compose, make_message_id
+from shopmail.mail.compose import Mail, compose, envelope_recipients, make_message_id
+from shopmail.mail.signing import Signer
 from shopmail.mail.transport import AuthError, Outcome, Relay, RelayError, Result, SmtpSession
 from shopmail.models import DeskSettings, Message, Store
 
@@ -108,7 +109,9 @@ def build_mail(
         html=content.html,
         reply_to=store.reply_to or None,
         bcc=bcc,
-        message_id=row.message_id or make_message_id(f"m{row.id}.{row.kind}", domain),
+        # Signed like the row's bounce address: a bounce quoting it can be matched safely.
+        message_id=row.message_id
+        or make_message_id(f"m{row.id}.{row.kind}.{verp.signature(row.id)}", domain),
         charset=store.mobile_charset if row.device == "mobile" else "utf-8",
         extra_headers=[("X-Shopmail-Id", str(row.id)), *headers],
     )
@@ -120,8 +123,10 @@ def build_mail(
 Renderer = Callable[[list[Message], Store], list[Mail | Result]]
 
 
-def invalid_mail(exc: Exception) -> Result:
-    return Result(Outcome.PERMANENT, None, f"invalid mail: {exc}", "mail")
+def invalid_mail(exc: Exception, stage: str = "mail") -> Result:
+    """A mail that cannot be built; `stage` "address" when the recipient's address is no
+    address (the row goes on the refused list, flaggable)."""
+    return Result(Outcome.PERMANENT, None, f"invalid mail: {exc}", stage)
 
 
 def stored_mails(rows: list[Message], store: Store) -> list[Mail | Result]:
@@ -150,14 +155,27 @@ def mails_for(
     return out
 
 
-def deliver(session: SmtpSession, row: Message, mail: Mail, envelope_from: str) -> outbox.Delivery:
-    """One row's SMTP transaction; the row's outcome is its To address's outcome."""
+def deliver(
+    session: SmtpSession, row: Message, mail: Mail, envelope_from: str, *, signer: Signer | None
+) -> outbox.Delivery:
+    """One row's SMTP transaction; the row's outcome is its To address's outcome. Every mail
+    passes here: `signer` (`dkim_keys.signer_for(store)`) signs it when it holds the key of
+    the mail's From domain."""
     data = compose(mail)
-    recipients = [row.to_addr, *(a for a in mail.bcc if a != row.to_addr)]
+    if signer is not None and signer.signs(mail.from_addr):
+        data = signer.sign(data)
+    # The addressee first, then each BCC, in wire form (pre-2009 docomo/au local parts quoted).
+    recipients = envelope_recipients(mail)
     results = session.send(envelope_from, recipients, data, primary=True)
-    result = results[row.to_addr]
+    result = results[recipients[0]]
     return outbox.Delivery(
-        row.id, row.attempts + 1, result.outcome, result.code, result.reply, mail.message_id
+        row.id,
+        row.attempts + 1,
+        result.outcome,
+        result.code,
+        result.reply,
+        mail.message_id,
+        stage=result.stage,
     )
 
 
@@ -181,7 +199,9 @@ def send_test_mail(store: Store, to_addr: str, subject: str, body: str) -> Resul
     row = db.session.scalar(db.select(Message).filter_by(dedupe_key=key))
     try:
         with SmtpSession(relay_for(store)) as session:
-            delivery = deliver(session, row, build_mail(row, store), store.from_addr)
+            envelope_from = verp.envelope_sender(row.id, store)
+            mail, signer = build_mail(row, store), dkim_keys.signer_for(store)
+            delivery = deliver(session, row, mail, envelope_from, signer=signer)
         result = Result(delivery.outcome, delivery.code, delivery.reply)
     except (RelayError, AddressError, ValueError) as exc:
         result = Result(

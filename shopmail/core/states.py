@@ -20,7 +20,8 @@ from enum import StrEnum
 class MessageState(StrEnum):
     """An outbox row: held → queued → sending → sent; retrying after a temporary failure;
     failed after a permanent one (or too many retries); unknown when the connection died after
-    the data was handed over; deleted by staff."""
+    the data was handed over; bounced when a permanent bounce (DSN) came back for it after the
+    relay had said 250; deleted by staff."""
 
     HELD = "held"
     QUEUED = "queued"
@@ -29,6 +30,7 @@ class MessageState(StrEnum):
     RETRYING = "retrying"
     FAILED = "failed"
     UNKNOWN = "unknown"
+    BOUNCED = "bounced"
     DELETED = "deleted"
 
 
@@ -51,6 +53,29 @@ AUTOMATIC_KINDS: tuple[MessageKind, ...] = (
     MessageKind.SHIPPING_NOTICE,
     MessageKind.FOLLOW_UP,
 )
+
+
+class RefusalSource(StrEnum):
+    """Why a row's address is on the refused list: the recipient's server refused it in the
+    SMTP transaction (5xx at RCPT or DATA), a permanent bounce came back later, or the address
+    is not an address at all. Rows the relay never took (unreachable, retries ran out) have
+    none: they are "not delivered", never offered for flagging."""
+
+    SMTP = "smtp"
+    BOUNCE = "bounce"
+    ADDRESS = "address"
+
+
+class BounceOutcome(StrEnum):
+    """What one received report did (the `bounce_receipts` table): a permanent or temporary
+    failure of one of our rows, a complaint (ARF), nothing (not ours, forged, a repeat), or a
+    POP3 message id remembered as read."""
+
+    HARD = "hard"
+    SOFT = "soft"
+    COMPLAINT = "complaint"
+    IGNORED = "ignored"
+    READ = "read"
 
 
 class BroadcastState(StrEnum):

@@ -4,7 +4,7 @@ cannot drift from what the API accepts and answers."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -50,6 +50,25 @@ class OrderMessage(Answer):
     sent_at: datetime | None
     last_code: int | None = None
     last_reply: str = Field(description="The mail server's last answer.")
+
+
+class StoredMember(Answer):
+    number: str
+    company: str
+    contact_name: str
+    email: str
+    wants_mail: bool = Field(description="False once the member unsubscribed or complained.")
+    email_invalid: bool = Field(description="Flagged invalid: left out of every broadcast.")
+    invalid_reason: str = Field(description="Why it was flagged (the server's or bounce's words).")
+    hard_bounces: int = Field(ge=0, description="Permanent bounces (5.x.x) of mail to it.")
+    soft_bounces: int = Field(ge=0, description="Temporary bounces (4.x.x) of mail to it.")
+    business_type: str
+    industry: str
+    display_group: str
+    last_purchase_on: date | None
+    tel: str
+    created_at: datetime
+    updated_at: datetime
 
 
 class OrderMessages(Answer):
@@ -119,6 +138,24 @@ def _order_messages(schemas: dict) -> dict:
     }
 
 
+def _member(schemas: dict) -> dict:
+    number = schemas["Member"]["properties"]["number"]
+    return {
+        "get": {
+            "operationId": "member",
+            "summary": "A member as stored, with its bounce counts",
+            "parameters": [
+                {"name": "number", "in": "path", "required": True, "schema": number | ONE_LINE}
+            ],
+            "security": security(ApiScope.MEMBERS, "get"),
+            "responses": {
+                "200": response("The member.", "StoredMember"),
+                **errors({404: "There is no member with this number."}, 401, 403, 429),
+            },
+        }
+    }
+
+
 ENVELOPES = {kind: _envelopes(kind) for kind in MODELS}
 
 
@@ -128,12 +165,14 @@ def _paths(schemas: dict) -> dict:
         for kind, (body, answer) in ENVELOPES.items()
     }
     paths["/orders/{store}/{number}/messages"] = _order_messages(schemas)
+    paths["/members/{number}"] = _member(schemas)
     return paths
 
 
 PART = Part(
     summary="Push orders, shipments, quotes and members into the mail desk, and read back an "
-    "order's mails. Amounts are whole yen. Times without an offset are Asia/Tokyo time.",
-    models=(*(m for pair in ENVELOPES.values() for m in pair), OrderMessages),
+    "order's mails and a member. Amounts are whole yen. Times without an offset are Asia/Tokyo "
+    "time.",
+    models=(*(m for pair in ENVELOPES.values() for m in pair), OrderMessages, StoredMember),
     paths=_paths,
 )

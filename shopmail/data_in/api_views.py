@@ -1,7 +1,7 @@
 """The JSON API for data in (`/api/v1`): upserts of orders, shipments, quotes and members
 (`POST /api/v1/<kind>` with `{"<kind>": [record, …]}`, all written or none), reading back what
-became of an order, and the OpenAPI document. Tokens, scopes, limits and JSON errors are those
-of every API blueprint (`web.api_auth`)."""
+became of an order and a member as stored (with its bounce counts), and the OpenAPI document.
+Tokens, scopes, limits and JSON errors are those of every API blueprint (`web.api_auth`)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from shopmail.core.states import ApiScope
 from shopmail.data_in import api_document, records
 from shopmail.data_in.schema import MAX_RECORDS
 from shopmail.extensions import db
-from shopmail.models import Message, Order, Store
+from shopmail.models import Member, Message, Order, Store
 from shopmail.web import public
 from shopmail.web.api_auth import actor, api_blueprint, needs
 from shopmail.web.api_document import document
@@ -135,6 +135,32 @@ def _message(row: Message) -> dict:
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+@bp.get("/members/<path:number>")
+@needs(ApiScope.MEMBERS)
+def member(number: str):
+    found = db.session.scalar(db.select(Member).filter_by(number=number))
+    if found is None:
+        return error(404, "not_found", f"There is no member {number!r}.")
+    return {
+        "number": found.number,
+        "company": found.company,
+        "contact_name": found.contact_name,
+        "email": found.email,
+        "wants_mail": found.wants_mail,
+        "email_invalid": found.email_invalid,
+        "invalid_reason": found.invalid_reason,
+        "hard_bounces": found.hard_bounces,
+        "soft_bounces": found.soft_bounces,
+        "business_type": found.business_type,
+        "industry": found.industry,
+        "display_group": found.display_group,
+        "last_purchase_on": found.last_purchase_on.isoformat() if found.last_purchase_on else None,
+        "tel": found.tel,
+        "created_at": _iso(found.created_at),
+        "updated_at": _iso(found.updated_at),
+    }
 
 
 @bp.get("/openapi.json")

@@ -6,6 +6,7 @@ not write one, so it has to read well rather than merely strip tags.
 
 from __future__ import annotations
 
+import functools
 import re
 from html.parser import HTMLParser
 
@@ -91,6 +92,21 @@ def sanitize_html(html: str) -> str:
             f"</head><body>{cleaned}</body></html>"
         )
     return cleaned
+
+
+@functools.lru_cache(maxsize=64)
+def tags_in_attributes(parts: tuple[str, ...]) -> bool:
+    """Whether a template split into literal parts and tag slots (`tags.Template.parts`) has
+    a slot inside a tag's attributes, i.e. inside `<…>`."""
+    inside = False
+    for index, part in enumerate(parts):
+        if index % 2:  # a slot
+            if inside:
+                return True
+            continue
+        opened, closed = part.rfind("<"), part.rfind(">")
+        inside = opened > closed or (inside and closed < 0)
+    return False
 
 
 _BLOCK = frozenset(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Index, String, Text
+from sqlalchemy import Boolean, Date, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopmail.extensions import db
@@ -36,6 +36,9 @@ class Member(db.Model):
     wants_mail: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
     email_invalid: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
     invalid_reason: Mapped[str] = mapped_column(Text, default="")
+    # Bounces (DSNs) that came back for mail to this member: permanent (5.x.x) and temporary.
+    hard_bounces: Mapped[int] = mapped_column(Integer, default=0)
+    soft_bounces: Mapped[int] = mapped_column(Integer, default=0)
     business_type: Mapped[str] = mapped_column(String(60), default="", index=True)
     industry: Mapped[str] = mapped_column(String(60), default="", index=True)
     display_group: Mapped[str] = mapped_column(String(60), default="", index=True)

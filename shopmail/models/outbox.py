@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from shopmail.core.states import MessageKind, MessageState, check_in
+from shopmail.core.states import MessageKind, MessageState, RefusalSource, check_in
 from shopmail.extensions import db
 from shopmail.models.types import UTCDateTime, utcnow
 
@@ -26,6 +26,7 @@ class Message(db.Model):
         Index("ix_messages_order_kind", "order_id", "kind"),
         CheckConstraint(check_in("state", MessageState), name="state"),
         CheckConstraint(check_in("kind", MessageKind), name="kind"),
+        CheckConstraint(check_in("refused_by", RefusalSource), name="refused_by"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -57,6 +58,15 @@ class Message(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_code: Mapped[int | None] = mapped_column(Integer)
     last_reply: Mapped[str] = mapped_column(Text, default="")
+    # Set when the recipient's side refused the address (the broadcast's refused list); None
+    # for every other ending, an unreachable relay or retries run out included.
+    refused_by: Mapped[str | None] = mapped_column(String(10))
+    # What a bounce (DSN) said after the relay's 250: the status code ("5.1.1"), the remote
+    # server's diagnostic, and how many temporary failures (4.x.x) were reported.
+    bounce_status: Mapped[str] = mapped_column(String(10), default="")
+    bounce_diagnostic: Mapped[str] = mapped_column(Text, default="")
+    soft_bounces: Mapped[int] = mapped_column(Integer, default=0)
+    bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -73,6 +73,9 @@ class DeskSettings(db.Model):
     record_mail_shipping_instructions: Mapped[bool] = mapped_column(Boolean, default=False)
     bank_account_in_order_mails: Mapped[bool] = mapped_column(Boolean, default=False)
     bank_account_text: Mapped[str] = mapped_column(Text, default="")
+    # Flag a member's address invalid by itself after this many hard bounces; 0: never (staff
+    # tick and flag them on a broadcast's result page).
+    bounce_flag_after: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     @classmethod

@@ -13,7 +13,7 @@ from shopmail.core.states import RelayMode
 from shopmail.extensions import db, htmx
 from shopmail.models import DeskSettings, Store
 from shopmail.models.stores import CHANNELS_OFF_SYSTEM_DOMAIN
-from shopmail.stores import settings
+from shopmail.stores import dns, settings
 from shopmail.stores.forms import RELAY_LABELS, StoreForm, SwitchForm
 from shopmail.web import admin_blueprint, safe_next
 
@@ -118,6 +118,7 @@ def _page(form: StoreForm, store: Store | None, test_result: dict | None = None)
         off_domain=CHANNELS_OFF_SYSTEM_DOMAIN,
         test_result=test_result,
         status=relays.status_of(store) if store is not None else None,
+        dns=dns.guide_for(store) if store is not None else None,
         relay_labels=RELAY_LABELS,
         # The limits the chosen system or Rakuten relay has (a store not saved: only its mode).
         env_limits=relays.limits_for(Store(relay_mode=mode)) if env_prefix else None,

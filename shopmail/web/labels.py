@@ -35,6 +35,7 @@ STATES = {
     MessageState.RETRYING: _l("Retrying"),
     MessageState.FAILED: _l("Failed"),
     MessageState.UNKNOWN: _l("Unknown (may have arrived)"),
+    MessageState.BOUNCED: _l("Bounced"),
     MessageState.DELETED: _l("Deleted"),
 }
 

@@ -28,6 +28,7 @@ SECTIONS: list[tuple[object, list[Entry]]] = [
             Entry(_l("Templates"), "automatic.templates"),
             Entry(_l("Send queue"), "automatic.queue"),
             Entry(_l("History"), "automatic.history"),
+            Entry(_l("Bounces"), "bounces.index"),
         ],
     ),
     (

@@ -372,6 +372,8 @@ def test_the_refused_addresses_are_those_of_the_result_page(
                 "email": "m3@example.jp",
                 "code": 550,
                 "reply": refused.json["refused"][0]["reply"],
+                "source": "smtp",
+                "status": "",
                 "flagged_invalid": False,
             }
         ],

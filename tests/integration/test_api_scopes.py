@@ -36,6 +36,7 @@ CALLS = [
     ("POST", "/quotes", {"quotes": [QUOTE]}, {"records"}),
     ("POST", "/members", {"members": [MEMBER]}, {"members"}),
     ("GET", "/orders/own/R-1/messages", None, {"records", "read"}),
+    ("GET", "/members/M000001", None, {"members", "read"}),
     ("POST", "/broadcasts", BROADCAST, {"broadcasts"}),
     ("POST", "/broadcasts/{bid}/start", None, {"broadcasts"}),
     ("POST", "/broadcasts/{bid}/pause", None, {"broadcasts"}),

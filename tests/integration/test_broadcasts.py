@@ -421,3 +421,26 @@ def test_unsubscribe_page_and_bad_tokens(app, staff, mail_store):
     db.session.refresh(member)
     assert member.wants_mail is True
     assert db.session.scalar(db.select(db.func.count(Message.id))) == 0
+
+
+def test_a_tag_inside_a_link_cannot_make_a_script_or_data_link(
+    app, staff_client, mail_store, smtp_server
+):
+    add_members(1, company="javascript:alert(1)")
+    add_members(1, start=1, company="data:text/html,<script>alert(1)</script>")
+    add_members(1, start=2, company="https://shop.example.jp/sale")
+    body = '<p><a href="[COMPANY]">会社のページ</a> <img src="[COMPANY]"> [MEMBER_NAME] 様</p>'
+    bid = draft(staff_client)
+    assert compose(staff_client, bid, mail_store, body=body, send_as_html="y").status_code == 302
+    page = staff_client.get(f"/broadcasts/{bid}/confirm").get_data(as_text=True)
+    preview = unescape(re.search(r'<iframe class="preview" sandbox srcdoc="([^"]*)"', page)[1])
+    assert "山田 0郎" in preview and "javascript:" not in preview  # the first member's copy
+    send(staff_client, bid)
+    run_worker(app)
+    html = {
+        m.rcpt_tos[0]: m.message.get_body(("html",)).get_content() for m in smtp_server.wait_for(3)
+    }
+    for address in ("m0@example.jp", "m1@example.jp"):
+        assert "javascript:" not in html[address] and "data:" not in html[address]
+        assert "山田" in html[address]  # the rest of the copy is there
+    assert 'href="https://shop.example.jp/sale"' in html["m2@example.jp"]

@@ -146,7 +146,10 @@ def values(app) -> dict[str, list]:
             u.id for u in imports.recent_uploads(Path(app.config["SHOPMAIL_IMPORT_DIR"]))
         ],
         "store": list(db.session.scalars(db.select(Store.code))),
-        "number": list(db.session.scalars(db.select(Order.number))),
+        "number": [
+            *db.session.scalars(db.select(Order.number)),
+            *db.session.scalars(db.select(Member.number)),
+        ],
     }
 
 

@@ -211,3 +211,20 @@ def test_test_mail_reports_the_relays_answer(app, mail_store, smtp_server):
     smtp_server.handler.refuse["nobody@example.jp"] = (550, "5.1.1 No such user")
     result = sending.send_test_mail(mail_store, "nobody@example.jp", "テスト", "本文")
     assert result.outcome.value == "permanent" and "No such user" in result.reply
+
+
+def test_a_pre_2009_docomo_address_is_quoted_in_rcpt_to_as_in_the_to_header(
+    app, mail_store, smtp_server
+):
+    mail_store.bcc = "copy@example.jp"
+    db.session.commit()
+    queue_mail(mail_store, to="taro..hanako@docomo.ne.jp")
+    dispatch.dispatch_sending()
+    run_worker(app)
+    [mail] = smtp_server.wait_for(1)
+    assert smtp_server.handler.raw_rcpt == [
+        'TO:<"taro..hanako"@docomo.ne.jp>',
+        "TO:<copy@example.jp>",
+    ]
+    assert b'<"taro..hanako"@docomo.ne.jp>' in mail.data.split(b"\r\n\r\n")[0]  # the To header
+    assert states() == {"sent": 1}

@@ -58,6 +58,7 @@ class SinkHandler:
         self.data_reply: str | None = None  # e.g. "554 5.7.1 rejected" instead of 250
         self.connections = 0
         self.most_at_once = 0  # the most connections open at the same time
+        self.raw_rcpt: list[str] = []  # each RCPT command's argument as sent
         # Answer the next N MAIL FROMs with a relay's "too many" (a throttling relay).
         self.throttle_mail = 0
         self.throttle_from = 0  # …once this many messages have arrived
@@ -169,6 +170,12 @@ class _ScriptedSMTP(SMTP):
             self.live.add(self)
             self.sink.most_at_once = max(self.sink.most_at_once, len(self.live))
         super().connection_made(transport)
+
+    async def smtp_RCPT(self, arg: str) -> None:
+        # The command as the client wrote it, before aiosmtpd parses the address.
+        with self.sink.lock:
+            self.sink.raw_rcpt.append(arg)
+        await super().smtp_RCPT(arg)
 
     def connection_lost(self, error: Exception | None) -> None:
         with self.sink.lock:
