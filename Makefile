@@ -22,6 +22,7 @@ $(HTMX): package.json package-lock.json
 
 ## make run: the whole desk (web, worker, scheduler) on http://127.0.0.1:5000/
 run: deps
+	$(BIN)/python -c "from shopmail.config import development_secrets; development_secrets()"
 	$(BIN)/flask --app app run-desk
 
 ## make test: unit, integration and browser tests on SQLite, then integration on PostgreSQL

@@ -22,6 +22,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(config.load())
     app.config.update(overrides or {})
+    config.check_secrets(app.config)
 
     from shopmail import models  # noqa: F401  (registers every table with the metadata)
 
@@ -33,7 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     htmx.init_app(app)
     limiter.init_app(app)
     i18n.init_app(app)
-    crypto.configure(app.config["SHOPMAIL_SECRET_KEYS"], app.config["SECRET_KEY"])
+    crypto.configure(app)
     if not event.contains(Engine, "connect", _sqlite_pragmas):
         event.listen(Engine, "connect", _sqlite_pragmas)
 

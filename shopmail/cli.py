@@ -129,6 +129,23 @@ def register(app: Flask) -> None:
         if listing and not keys:
             click.echo(f"{domain} has no DKIM key", err=True)
 
+    @app.cli.command("rotate-secrets")
+    @commits(CLI)
+    def rotate_secrets() -> None:
+        """Encrypt every secret at rest again with the first key of SHOPMAIL_SECRET_KEYS."""
+        from shopmail.core import crypto
+        from shopmail.models import DkimKey, Store
+
+        count = 0
+        for store in db.session.scalars(db.select(Store).where(Store.smtp_password_enc != "")):
+            store.smtp_password_enc = crypto.rotate(store.smtp_password_enc)
+            count += 1
+        for key in db.session.scalars(db.select(DkimKey)):
+            key.private_key_enc = crypto.rotate(key.private_key_enc)
+            count += 1
+        db.session.commit()
+        click.echo(f"{count} secret(s) encrypted with the first key; older keys may now go")
+
     @app.cli.command("run-desk")
     @click.option("--port", default=5000, show_default=True)
     def run_desk(port: int) -> None:

@@ -7,6 +7,7 @@ sets the secrets and URLs through the environment.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -24,7 +25,7 @@ def _bool(name: str, default: bool) -> bool:
 
 def database_url() -> str:
     return normalise_database_url(
-        os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'shopmail.db'}")
+        os.environ.get("DATABASE_URL", f"sqlite:///{var_dir() / 'shopmail.db'}")
     )
 
 
@@ -48,14 +49,81 @@ def relay_limits(prefix: str) -> dict[str, int]:
     }
 
 
+SECRET_FILE, FERNET_FILE = "secret-key", "secret-keys"
+# Values seen in examples and earlier versions: a desk signing with one of these is open.
+KNOWN_DEVELOPMENT_SECRETS = frozenset(
+    {"dev-only-secret-change-me", "dev", "development", "secret", "change-me", "changeme"}
+)
+
+
+def var_dir() -> Path:
+    """Where `make run` keeps its database, Redis, mail and development secrets."""
+    return Path(os.environ.get("SHOPMAIL_VAR_DIR") or ROOT / "var")
+
+
+def _secret(name: str, file: str) -> str:
+    value = os.environ.get(name, "").strip()
+    path = var_dir() / file
+    if not value and path.is_file():
+        value = path.read_text("utf-8").strip()
+    return value
+
+
+def development_secrets() -> None:
+    """`make run` on a fresh checkout: a random session secret and a separate Fernet key for
+    secrets at rest, in var/ (mode 0600), created once and reused."""
+    from cryptography.fernet import Fernet
+
+    folder = var_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    for file, make in (
+        (SECRET_FILE, lambda: secrets.token_urlsafe(48)),
+        (FERNET_FILE, lambda: Fernet.generate_key().decode()),
+    ):
+        path = folder / file
+        if not path.exists():
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as out:
+                out.write(make() + "\n")
+
+
+class MissingSecret(RuntimeError):
+    """The app will not start: its secrets are missing or publicly known."""
+
+
+def check_secrets(config: dict) -> None:
+    """Outside tests: a SECRET_KEY that is set and not a known development value, and key
+    material of its own for secrets at rest (never derived from SECRET_KEY)."""
+    if config.get("TESTING"):
+        config["SECRET_KEY"] = config.get("SECRET_KEY") or secrets.token_urlsafe(32)
+        return
+    key = config.get("SECRET_KEY") or ""
+    if not key or key in KNOWN_DEVELOPMENT_SECRETS:
+        raise MissingSecret(
+            "shopmail will not start: SECRET_KEY is "
+            + ("not set" if not key else "a publicly known development value")
+            + ". Set SECRET_KEY to a long random value (python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'), or use `make run`, which creates one in var/."
+        )
+    if not config.get("SHOPMAIL_SECRET_KEYS"):
+        raise MissingSecret(
+            "shopmail will not start: SHOPMAIL_SECRET_KEYS is not set (the Fernet key(s) that "
+            "encrypt relay passwords and DKIM keys). Generate one with python -c 'from "
+            "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())', or use "
+            "`make run`, which creates one in var/."
+        )
+
+
 def load() -> dict:
     """The app's configuration as a dict, read from the environment now."""
     return {
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-secret-change-me"),
+        # No default: `make run` creates random ones in var/ (see `development_secrets`);
+        # elsewhere the app refuses to start without them (`check_secrets`).
+        "SECRET_KEY": _secret("SECRET_KEY", SECRET_FILE),
         "SQLALCHEMY_DATABASE_URI": database_url(),
         "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         # Fernet key(s) for secrets at rest; several, comma-separated, allow rotation.
-        "SHOPMAIL_SECRET_KEYS": os.environ.get("SHOPMAIL_SECRET_KEYS", ""),
+        "SHOPMAIL_SECRET_KEYS": _secret("SHOPMAIL_SECRET_KEYS", FERNET_FILE),
         "SHOPMAIL_SMTP_URL": os.environ.get("SHOPMAIL_SMTP_URL", "smtp://127.0.0.1:8025"),
         "SHOPMAIL_RAKUTEN_SMTP_URL": os.environ.get(
             "SHOPMAIL_RAKUTEN_SMTP_URL", "smtp+starttls://sub.fw.rakuten.ne.jp:587"

@@ -21,14 +21,14 @@ import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
 
-from shopmail.config import ROOT
+from shopmail.config import ROOT, var_dir
 from shopmail.core import dkim_keys
 from shopmail.core.boundary import commits
 from shopmail.core.states import Role
 from shopmail.extensions import db
 from shopmail.models import User
 
-VAR = ROOT / "var"
+VAR = var_dir()
 FIRST_ADMIN = VAR / "first-admin.txt"
 
 

@@ -62,6 +62,8 @@ def app(database_url, redis_server):
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
+            # Shared with the worker processes some tests start (tests/support/workers.py).
+            "SHOPMAIL_SECRET_KEYS": "dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdC0=",
             "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
             "REDIS_URL": f"unix://{redis_server.socket_file}",
             "LOGIN_RATE_LIMIT": "10000 per minute",

@@ -17,6 +17,7 @@ def worker_env(app, **extra: str) -> dict[str, str]:
         DATABASE_URL=app.config["SQLALCHEMY_DATABASE_URI"],
         REDIS_URL=app.config["REDIS_URL"],
         SECRET_KEY=app.config["SECRET_KEY"],
+        SHOPMAIL_SECRET_KEYS=app.config["SHOPMAIL_SECRET_KEYS"],
         SHOPMAIL_QUEUE_PREFIX=app.config["SHOPMAIL_QUEUE_PREFIX"],
         SHOPMAIL_RETRY_DELAYS=",".join(str(d) for d in app.config["SHOPMAIL_RETRY_DELAYS"]),
         SHOPMAIL_SMTP_TIMEOUT=str(app.config["SHOPMAIL_SMTP_TIMEOUT"]),

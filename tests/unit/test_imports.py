@@ -20,7 +20,7 @@ YEN = TypeAdapter(Amount())
 @pytest.fixture(autouse=True)
 def app_context():
     # Messages are lazy translations: they need an app (nothing touches a database).
-    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
     with app.test_request_context():
         yield
 
