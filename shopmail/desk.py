@@ -36,6 +36,8 @@ def run(app: Flask, port: int) -> None:
     VAR.mkdir(exist_ok=True)
     env = dict(os.environ)
     env.setdefault("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
+    # Unsubscribe links in mail point at the port this desk serves, unless told otherwise.
+    env.setdefault("SHOPMAIL_BASE_URL", f"http://127.0.0.1:{port}")
     keep_alive = []
     if "REDIS_URL" not in os.environ:
         server = _embedded_redis()

@@ -110,18 +110,13 @@ def _row_for(report: Report, addresses: Sequence[str]) -> Message | None:
 
 
 def _quoted_row(report: Report) -> Message | None:
-    """The row of the original mail a report quotes — only when it quotes the row's own
-    signed Message-ID, which a stranger cannot make up."""
-    row_id = report.original_shopmail_id
-    if row_id is None:
-        match = _ROW_IN_MESSAGE_ID.match(report.original_message_id)
-        row_id = int(match[1]) if match else None
-    if row_id is None:
+    """The row of the original mail a report quotes, by its Message-ID: random and kept on the
+    row (`compose.new_message_id`), so a stranger cannot make one up."""
+    if not report.original_message_id:
         return None
-    row = db.session.get(Message, row_id)
-    if row is None or not row.message_id or row.message_id != report.original_message_id:
-        return None
-    return row if f".{verp.signature(row.id)}@" in row.message_id else None
+    return db.session.scalar(
+        select(Message).where(Message.message_id == report.original_message_id).limit(1)
+    )
 
 
 def _failure(row: Message, failures: list[Failure]) -> Received:

@@ -19,8 +19,8 @@ from shopmail.core import crypto, dkim_keys, outbox, verp
 from shopmail.core.boundary import commits
 from shopmail.core.states import AUTOMATIC_KINDS, MessageKind, MessageState, RelayMode
 from shopmail.extensions import db
-from shopmail.mail.addresses import AddressError, parse_address_list
-from shopmail.mail.compose import Mail, compose, envelope_recipients, make_message_id
+from shopmail.mail.addresses import AddressError, parse_address, parse_address_list
+from shopmail.mail.compose import Mail, compose, envelope_recipients, new_message_id
 from shopmail.mail.signing import Signer
 from shopmail.mail.transport import AuthError, Outcome, Relay, RelayError, Result, SmtpSession
 from shopmail.models import DeskSettings, Message, Store
@@ -109,12 +109,19 @@ def build_mail(
         html=content.html,
         reply_to=store.reply_to or None,
         bcc=bcc,
-        # Signed like the row's bounce address: a bounce quoting it can be matched safely.
-        message_id=row.message_id
-        or make_message_id(f"m{row.id}.{row.kind}.{verp.signature(row.id)}", domain),
+        # Random on the From domain; kept on the row, so a retry and the history keep it and a
+        # bounce that quotes it finds its row.
+        message_id=row.message_id or new_message_id(_domain_of(store.from_addr) or domain),
         charset=store.mobile_charset if row.device == "mobile" else "utf-8",
         extra_headers=[("X-Shopmail-Id", str(row.id)), *headers],
     )
+
+
+def _domain_of(addr: str) -> str:
+    try:
+        return parse_address(addr).domain
+    except (AddressError, ValueError):
+        return ""
 
 
 # A renderer turns a chunk of one kind's rows into their mails, in the rows' order: a finished

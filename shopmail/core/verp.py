@@ -41,8 +41,7 @@ def _signature(secret: str, row_id: int) -> str:
 
 
 def signature(row_id: int) -> str:
-    """The 12 lower-case base32 characters that sign a row id (a broadcast copy asks twice:
-    its envelope sender and its Message-ID)."""
+    """The 12 lower-case base32 characters that sign a row id in its bounce address."""
     return _signature(current_app.config["SECRET_KEY"], row_id)
 
 

@@ -15,10 +15,10 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import hashlib
 import re
 import secrets
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -31,7 +31,7 @@ __all__ = [
     "compose",
     "effective_charset",
     "envelope_recipients",
-    "make_message_id",
+    "new_message_id",
 ]
 
 UTF8 = "utf-8"
@@ -82,21 +82,13 @@ def clean_header_text(value: str) -> str:
     return value.translate(_CONTROLS).strip()
 
 
-def make_message_id(key: str, domain: str) -> str:
-    """A stable Message-ID ``<key@domain>`` for a row, so a resend keeps the same id.
-
-    Characters outside ``[A-Za-z0-9.-_]`` become ``-``; when that happened a short hash of the
-    original key is appended so two different keys never share an id.
-    """
-    if not key:
-        raise ValueError("Message-ID key is empty")
+def new_message_id(domain: str) -> str:
+    """A new Message-ID ``<uuid@domain>``: random, so it never repeats after a database reset
+    or across installs, and cannot be guessed from a row number. Kept on the row once sent."""
     domain = domain.strip().lower()
     if not _DOMAIN.fullmatch(domain):
         raise ValueError(f"invalid Message-ID domain {domain!r}")
-    safe = _KEY_UNSAFE.sub("-", key)
-    if safe != key:
-        safe += "." + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:10]
-    return f"<{safe}@{domain}>"
+    return f"<{uuid.uuid4()}@{domain}>"
 
 
 def envelope_recipients(mail: Mail) -> list[str]:

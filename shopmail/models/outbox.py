@@ -24,6 +24,8 @@ class Message(db.Model):
         Index("ix_messages_broadcast_state", "broadcast_id", "state"),
         # "Has this order a mail of this kind yet?" — creation asks it for every order.
         Index("ix_messages_order_kind", "order_id", "kind"),
+        # A bounce without its envelope is matched by the Message-ID it quotes.
+        Index("ix_messages_message_id", "message_id"),
         CheckConstraint(check_in("state", MessageState), name="state"),
         CheckConstraint(check_in("kind", MessageKind), name="kind"),
         CheckConstraint(check_in("refused_by", RefusalSource), name="refused_by"),

@@ -93,7 +93,7 @@ def test_a_forged_bounce_in_the_mailbox_changes_nothing(app, sent, imap_server, 
     assert state_of("m0@example.jp").state == "sent"
 
 
-def test_a_bounce_without_its_envelope_is_matched_by_the_signed_message_id_it_quotes(
+def test_a_bounce_without_its_envelope_is_matched_by_the_message_id_it_quotes(
     app, mail_store, smtp_server, imap_server, monkeypatch
 ):
     # A mailbox that received the bounce at the store's own address (a relay that keeps the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import re
 from datetime import timedelta
 
 from shopmail.core import delivery, dispatch, outbox, sending
@@ -228,3 +229,27 @@ def test_a_pre_2009_docomo_address_is_quoted_in_rcpt_to_as_in_the_to_header(
     ]
     assert b'<"taro..hanako"@docomo.ne.jp>' in mail.data.split(b"\r\n\r\n")[0]  # the To header
     assert states() == {"sent": 1}
+
+
+def test_message_ids_are_random_on_the_from_domain_and_kept_on_the_row(
+    app, mail_store, smtp_server
+):
+    ids = queue_mail(mail_store, n=2)
+    dispatch.dispatch_sending()
+    run_worker(app)
+    arrived = {m.rcpt_tos[0]: m.message["Message-ID"] for m in smtp_server.wait_for(2)}
+    shape = re.compile(
+        r"<[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}@sakura\.example\.jp>"
+    )
+    assert all(shape.fullmatch(value) for value in arrived.values())
+    assert len(set(arrived.values())) == 2  # not the row number, not the desk's domain
+    row = db.session.get(Message, ids[0])
+    db.session.refresh(row)
+    assert row.message_id == arrived["0.taro@example.jp"]
+    # Sent again by staff: the same mail, the same Message-ID.
+    db.session.execute(db.update(Message).where(Message.id == row.id).values(state="failed"))
+    outbox.requeue([row.id])
+    db.session.commit()
+    dispatch.dispatch_sending()
+    run_worker(app)
+    assert smtp_server.wait_for(3)[-1].message["Message-ID"] == row.message_id
