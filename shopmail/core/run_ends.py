@@ -37,6 +37,12 @@ def finish(message_ids: Sequence[int] | None = None) -> None:
         mailings = mailings.where(RecordMailing.id.in_({m for _, m in runs if m is not None}))
         if not runs:
             return
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Two sessions ending a run's last chunks at once would each see the other's rows
+        # still open and neither would finish it: the run rows are locked first, so the
+        # second waits for the first's commit and then sees its rows ended.
+        db.session.execute(broadcasts.order_by(Broadcast.id).with_for_update()).all()
+        db.session.execute(mailings.order_by(RecordMailing.id).with_for_update()).all()
     ours = Message.broadcast_id == Broadcast.id
     copies = (ours, Message.kind == MessageKind.BROADCAST)
 
