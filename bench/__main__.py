@@ -1,7 +1,9 @@
 """`make bench`: every measurement in one bounded run, each as a ratio to the SMTP ceiling.
 
 Set BENCH_QUICK=1 for a smaller run (a tenth of the sizes) while working on the code; name
-steps to run only those: `python -m bench filters memory` (ceiling is always measured).
+steps to run only those: `python -m bench filters memory` (the loopback ceiling is always
+measured). `broadcast` runs both broadcast regimes; `loopback` or `relay` runs one of them.
+BENCH_LOOPBACK_SESSIONS sets the store's sessions in the loopback regime (default 4).
 """
 
 from __future__ import annotations
@@ -18,6 +20,19 @@ MEMBERS = 20_000 // SCALE
 BIG_MEMBERS = 200_000 // SCALE
 ORDERS = 100_000 // SCALE
 FILTER_MEMBERS = 1_000_000 // SCALE
+CORES = os.cpu_count() or 1
+
+# Loopback: smtp-sink answers at once; the store's relay allows this many sessions, shared by
+# 1 worker and by 1 worker per core.
+LOOPBACK_SESSIONS = int(os.environ.get("BENCH_LOOPBACK_SESSIONS") or 4)
+LOOPBACK_WORKERS = sorted({1, 2, CORES})
+# A relay in another city: each final dot answered after 20 ms, 8 sessions at once, so no
+# client can send more than 8 / 0.020 = 400 msg/s to it.
+RELAY_DELAY = 0.020
+RELAY_SESSIONS = 8
+RELAY_LIMIT = RELAY_SESSIONS / RELAY_DELAY
+RELAY_WORKERS = (1, 2)
+RELAY_CEILING_MESSAGES = MEMBERS // 5  # 10 s at 400 msg/s
 
 
 def message_size() -> int:
@@ -43,13 +58,17 @@ def message_size() -> int:
     return len(compose(mail))
 
 
-def line(label: str, value: str, ratio: float | None = None) -> None:
-    suffix = f"   {ratio:.2f}× ceiling" if ratio is not None else ""
-    print(f"  {label:<52} {value:>14}{suffix}", flush=True)
+def line(
+    label: str, value: str, ratio: float | None = None, of: str = "ceiling", more: str = ""
+) -> None:
+    suffix = f"   {ratio:.2f}× {of}" if ratio is not None else ""
+    print(f"  {label:<52} {value:>14}{suffix}{more}", flush=True)
 
 
 def main(steps: list[str]) -> int:
     wanted = set(steps) or {"broadcast", "creation", "filters", "memory"}
+    if "broadcast" in wanted:
+        wanted |= {"loopback", "relay"}
     started = time.perf_counter()
     size = message_size()
     print(f"shopmail bench ({'quick' if QUICK else 'full'}), message size {size} bytes\n")
@@ -60,13 +79,45 @@ def main(steps: list[str]) -> int:
         line(f"{sessions} session(s), {MEMBERS} messages", f"{rate:,.0f} msg/s")
     top = max(ceilings.values())
     line("ceiling (best)", f"{top:,.0f} msg/s")
+    if "relay" in wanted:
+        relay_top = ceiling.relay_ceiling(RELAY_CEILING_MESSAGES, size, RELAY_SESSIONS, RELAY_DELAY)
+        print(f"\n1b. ceiling of a relay {RELAY_DELAY * 1000:.0f} ms away (bench.slowsink)")
+        line(
+            f"limit: {RELAY_SESSIONS} sessions ÷ {RELAY_DELAY * 1000:.0f} ms",
+            f"{RELAY_LIMIT:,.0f} msg/s",
+        )
+        line(
+            f"smtp-source, {RELAY_SESSIONS} sessions, {RELAY_CEILING_MESSAGES} messages",
+            f"{relay_top:,.0f} msg/s",
+            relay_top / RELAY_LIMIT,
+            "limit",
+        )
 
-    if "broadcast" in wanted:
-        print(f"\n2. broadcast end to end, {MEMBERS} members")
+    if "loopback" in wanted:
+        print(
+            f"\n2a. broadcast end to end, loopback (smtp-sink), {MEMBERS} members, "
+            f"relay of {LOOPBACK_SESSIONS} sessions, {CORES} cores"
+        )
         for database in ("sqlite", "postgresql"):
-            for workers in (1, 2):
-                run = broadcast.run(database, workers, MEMBERS)
+            for workers in LOOPBACK_WORKERS:
+                run = broadcast.run(database, workers, MEMBERS, LOOPBACK_SESSIONS)
                 line(f"{database}, {workers} worker(s)", f"{run.rate:,.0f} msg/s", run.rate / top)
+    if "relay" in wanted:
+        print(
+            f"\n2b. broadcast end to end, relay {RELAY_DELAY * 1000:.0f} ms away, {MEMBERS} "
+            f"members, {RELAY_SESSIONS} sessions"
+        )
+        for database in ("sqlite", "postgresql"):
+            for workers in RELAY_WORKERS:
+                run = broadcast.run(database, workers, MEMBERS, RELAY_SESSIONS, RELAY_DELAY)
+                line(
+                    f"{database}, {workers} worker(s)",
+                    f"{run.rate:,.0f} msg/s",
+                    run.rate / RELAY_LIMIT,
+                    "limit",
+                    f", {run.rate / relay_top:.2f}× smtp-source; at the sink "
+                    f"{run.steady:,.0f} msg/s",
+                )
     if "creation" in wanted:
         print(f"\n3. automatic mail creation, {ORDERS} orders")
         for database in ("sqlite", "postgresql"):

@@ -8,9 +8,10 @@ import time
 from bench import rig
 
 
-def blast(messages: int, size: int, sessions: int) -> float:
-    """Messages per second for `messages` of `size` bytes over `sessions` reused sessions."""
-    with rig.sink() as sink:
+def blast(messages: int, size: int, sessions: int, delay: float = 0.0) -> float:
+    """Messages per second for `messages` of `size` bytes over `sessions` reused sessions, to
+    a sink answering each final dot after `delay` seconds (0: Postfix's smtp-sink)."""
+    with rig.sink(delay) as sink:
         started = time.perf_counter()
         subprocess.run(
             [
@@ -32,12 +33,18 @@ def blast(messages: int, size: int, sessions: int) -> float:
             timeout=300,
         )
         elapsed = time.perf_counter() - started
-        time.sleep(0.2)
+        if not delay:
+            time.sleep(0.2)  # smtp-sink's counter line
         got = sink.received()
     if got != messages:
-        raise RuntimeError(f"smtp-sink counted {got} of {messages}")
+        raise RuntimeError(f"the sink counted {got} of {messages}")
     return messages / elapsed
 
 
 def ceiling(messages: int, size: int) -> dict[int, float]:
     return {sessions: blast(messages, size, sessions) for sessions in (1, 4, 8)}
+
+
+def relay_ceiling(messages: int, size: int, sessions: int, delay: float) -> float:
+    """smtp-source's rate to a relay `delay` seconds away that allows `sessions` at once."""
+    return blast(messages, size, sessions, delay)

@@ -17,8 +17,9 @@ GROUPS = ["一般", "ゴールド", "プラチナ", "新規"]
 BUSINESS = ["小売", "卸売", "飲食", "ホテル・旅館", "EC"]
 
 
-def desk(sink_port: int):
-    """A store relaying to the sink, the switches on, an admin to act as."""
+def desk(sink_port: int, sessions: int = 4):
+    """A store relaying to the sink (its own relay, `sessions` SMTP sessions at once, no pace),
+    the switches on, an admin to act as."""
     store = Store(
         code="b2b",
         name="さくら卸 B2B",
@@ -31,6 +32,9 @@ def desk(sink_port: int):
         smtp_host="127.0.0.1",
         smtp_port=sink_port,
         smtp_security="none",
+        smtp_sessions=sessions,
+        smtp_per_minute=0,
+        smtp_per_hour=0,
     )
     db.session.add(store)
     settings = DeskSettings.get()
