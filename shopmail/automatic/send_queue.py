@@ -15,6 +15,7 @@ from email.parser import BytesParser
 from sqlalchemy import func, select, update
 
 from shopmail.core import audit, dispatch, outbox, run_ends, sending
+from shopmail.core.mail_lists import MailFilter
 from shopmail.core.states import MessageKind, MessageState
 from shopmail.extensions import db
 from shopmail.mail.compose import compose
@@ -29,43 +30,27 @@ HISTORY_LIMIT = 1000
 PER_PAGE = 200
 
 
-@dataclass(frozen=True)
-class Filter:
+def mail_filter(store: str | None = None, kind: str | None = None) -> MailFilter:
     """What the queue and history pages show: one store or all, one kind or all."""
-
-    store_id: int | None = None
-    kind: str | None = None
-
-    @classmethod
-    def parse(cls, store: str | None, kind: str | None) -> Filter:
-        store_id = int(store) if store and store.isdigit() else None
-        return cls(store_id, kind if kind in KINDS else None)
-
-    def apply(self, query):
-        query = query.where(Message.kind.in_(KINDS))
-        if self.store_id is not None:
-            query = query.where(Message.store_id == self.store_id)
-        if self.kind is not None:
-            query = query.where(Message.kind == self.kind)
-        return query
+    return MailFilter.parse(KINDS, store, kind)
 
 
 def stores() -> list[Store]:
     return list(db.session.scalars(select(Store).order_by(Store.id)))
 
 
-def queue_page(wanted: Filter, page: int = 1):
+def queue_page(wanted: MailFilter, page: int = 1):
     query = wanted.apply(select(Message).where(Message.state.in_(QUEUE_STATES)))
     query = query.order_by(Message.id)
     return db.paginate(query, page=max(page, 1), per_page=PER_PAGE, error_out=False)
 
 
-def queue_counts(wanted: Filter) -> dict[str, int]:
+def queue_counts(wanted: MailFilter) -> dict[str, int]:
     query = select(Message.state, func.count()).where(Message.state.in_(QUEUE_STATES))
     return dict(db.session.execute(wanted.apply(query).group_by(Message.state)).all())
 
 
-def _targets(wanted: Filter, ids: Sequence[int] | None, states: Sequence[str]):
+def _targets(wanted: MailFilter, ids: Sequence[int] | None, states: Sequence[str]):
     """The rows an action applies to: the ticked ids, or every row the filter shows."""
     query = wanted.apply(select(Message.id).where(Message.state.in_(states)))
     if ids is not None:
@@ -73,7 +58,7 @@ def _targets(wanted: Filter, ids: Sequence[int] | None, states: Sequence[str]):
     return query
 
 
-def delete(actor, wanted: Filter, ids: Sequence[int] | None) -> int:
+def delete(actor, wanted: MailFilter, ids: Sequence[int] | None) -> int:
     """Ticked (or all shown) rows not yet handed to a relay become `deleted`."""
     result = db.session.execute(
         update(Message)
@@ -88,7 +73,7 @@ def delete(actor, wanted: Filter, ids: Sequence[int] | None) -> int:
     return result.rowcount
 
 
-def release(actor, wanted: Filter, ids: Sequence[int] | None) -> int:
+def release(actor, wanted: MailFilter, ids: Sequence[int] | None) -> int:
     """Held rows (ticked, or all shown) are queued: they go out once sending is on."""
     result = db.session.execute(
         update(Message)
@@ -105,7 +90,7 @@ def release(actor, wanted: Filter, ids: Sequence[int] | None) -> int:
 def send_again(actor, ids: Sequence[int]) -> int:
     """Failed or unknown rows are queued again on purpose; an unknown one may arrive twice."""
     ids = db.session.scalars(
-        _targets(Filter(), ids, (MessageState.FAILED, MessageState.UNKNOWN))
+        _targets(mail_filter(), ids, (MessageState.FAILED, MessageState.UNKNOWN))
     ).all()
     count = outbox.requeue(ids)
     if count:
@@ -114,11 +99,11 @@ def send_again(actor, ids: Sequence[int]) -> int:
     return count
 
 
-def _describe(wanted: Filter) -> dict:
+def _describe(wanted: MailFilter) -> dict:
     return {"store_id": wanted.store_id, "kind": wanted.kind}
 
 
-def history(wanted: Filter) -> list[Message]:
+def history(wanted: MailFilter) -> list[Message]:
     """The latest 1000 messages that went out, or tried to, newest first."""
     query = wanted.apply(select(Message).where(Message.state.in_(HISTORY_STATES)))
     order = func.coalesce(Message.sent_at, Message.updated_at).desc()

@@ -182,9 +182,9 @@ def _errors(form: FlaskForm) -> str:
     return "; ".join(f"{form[name].label.text}: {' '.join(e)}" for name, e in form.errors.items())
 
 
-def _filter() -> send_queue.Filter:
+def _filter():
     source = request.form if request.method == "POST" else request.args
-    return send_queue.Filter.parse(source.get("store"), source.get("kind"))
+    return send_queue.mail_filter(source.get("store"), source.get("kind"))
 
 
 def _picked() -> list[int] | None:

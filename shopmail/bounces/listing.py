@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 
 from shopmail.core import audit
+from shopmail.core.mail_lists import MailFilter
 from shopmail.core.states import AUTOMATIC_KINDS, MessageKind, MessageState
 from shopmail.extensions import db
 from shopmail.models import DeskSettings, Message, Order, Store, User
@@ -18,33 +19,20 @@ MAX_FLAG_AFTER = 100
 
 
 @dataclass(frozen=True)
-class Filter:
-    store_id: int | None = None
-    kind: str | None = None
-
-    @classmethod
-    def parse(cls, store: str | None, kind: str | None) -> Filter:
-        return cls(
-            int(store) if store and store.isdigit() else None, kind if kind in KINDS else None
-        )
-
-
-@dataclass(frozen=True)
 class Bounce:
     message: Message
     order: Order | None
 
 
-def bounced(wanted: Filter) -> list[Bounce]:
+def mail_filter(store: str | None = None, kind: str | None = None) -> MailFilter:
+    return MailFilter.parse(KINDS, store, kind)
+
+
+def bounced(wanted: MailFilter) -> list[Bounce]:
     """The latest bounced mails (hard, or with temporary bounces counted), newest first."""
-    query = select(Message).where(
-        Message.kind.in_(KINDS),
-        or_(Message.state == MessageState.BOUNCED, Message.soft_bounces > 0),
+    query = wanted.apply(
+        select(Message).where(or_(Message.state == MessageState.BOUNCED, Message.soft_bounces > 0))
     )
-    if wanted.store_id is not None:
-        query = query.where(Message.store_id == wanted.store_id)
-    if wanted.kind is not None:
-        query = query.where(Message.kind == wanted.kind)
     newest = func.coalesce(Message.bounced_at, Message.updated_at).desc()
     rows = list(db.session.scalars(query.order_by(newest, Message.id.desc()).limit(LIMIT)))
     order_ids = {_order_id(row) for row in rows} - {None}

@@ -31,7 +31,7 @@ def index():
 
 
 def _page(form: FlagAfterForm, status: int = 200):
-    wanted = listing.Filter.parse(request.args.get("store"), request.args.get("kind"))
+    wanted = listing.mail_filter(request.args.get("store"), request.args.get("kind"))
     page = render_template(
         "bounces/index.html",
         wanted=wanted,
