@@ -90,9 +90,7 @@ def take_sessions(key: str, limits: Limits, holder: str, wanted: int) -> list[in
     if wanted <= 0:
         return []
     now = utcnow()
-    _insert_missing(
-        RelaySession, [{"relay_key": key, "slot": s} for s in range(limits.sessions)], key
-    )
+    _insert_missing(RelaySession, [{"relay_key": key, "slot": s} for s in range(limits.sessions)])
     free = and_(
         RelaySession.relay_key == key,
         RelaySession.slot < limits.sessions,
@@ -269,7 +267,7 @@ def _take_back(key: str, count: int) -> None:
 
 
 def _locked_state(key: str) -> RelayState:
-    _insert_missing(RelayState, [{"key": key, "throttles": 0, "throttle_reply": ""}], key)
+    _insert_missing(RelayState, [{"key": key, "throttles": 0, "throttle_reply": ""}])
     # An UPDATE first: it takes the row lock (PostgreSQL) or the write lock (SQLite) before
     # anything is read, so two workers never count the same window at once.
     db.session.execute(
@@ -282,7 +280,7 @@ def _locked_state(key: str) -> RelayState:
     ).scalar_one()
 
 
-def _insert_missing(model, rows: list[dict], key: str) -> None:
+def _insert_missing(model, rows: list[dict]) -> None:
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     db.session.execute(insert(model.__table__).values(rows).on_conflict_do_nothing())
