@@ -1,44 +1,48 @@
 """The RQ worker: loads the app once, then works the queues.
 
-python worker.py             worker + RQ scheduler + the cron scheduler (periodic jobs)
-python worker.py --no-cron   worker + RQ scheduler only (run extra workers like this)
-python worker.py --burst     work until the queues are empty, then exit
+python worker.py           a worker with RQ's scheduler (run as many as the relays allow)
+python worker.py --burst   work until the queues are empty, then exit
+python worker.py --cron    the cron scheduler: enqueues the periodic jobs (run exactly one)
 """
 
 from __future__ import annotations
 
 import argparse
-import multiprocessing
+import ctypes
+import os
+import signal
+import sys
 
 from shopmail import create_app
 from shopmail.core.dispatch import make_worker, run_cron_scheduler
 
 
-def run_cron() -> None:
-    from shopmail import jobs
-
-    app = create_app()
-    with app.app_context():
-        run_cron_scheduler(app, jobs.PERIODIC)
+def _end_with_this_worker() -> None:
+    """In a process this worker forks (RQ's scheduler): end when the worker ends, even by
+    SIGKILL, instead of running on as an orphan (Linux's PR_SET_PDEATHSIG)."""
+    worker = os.getppid()
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+    if os.getppid() != worker:  # it died before the line above
+        os._exit(0)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--no-cron", action="store_true", help="do not run periodic jobs here")
     parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    parser.add_argument("--cron", action="store_true", help="run the periodic jobs' scheduler")
     parser.add_argument("--name", help="worker name")
     args = parser.parse_args()
 
-    cron = None
-    if not args.no_cron and not args.burst:
-        cron = multiprocessing.Process(target=run_cron, name="shopmail-cron", daemon=True)
-        cron.start()
     app = create_app()
-    try:
-        make_worker(app, args.name).work(burst=args.burst, with_scheduler=not args.burst)
-    finally:
-        if cron is not None:
-            cron.terminate()
+    if args.cron:
+        from shopmail import jobs
+
+        with app.app_context():
+            run_cron_scheduler(app, jobs.PERIODIC)
+        return
+    os.register_at_fork(after_in_child=_end_with_this_worker)
+    make_worker(app, args.name).work(burst=args.burst, with_scheduler=not args.burst)
 
 
 if __name__ == "__main__":

@@ -182,7 +182,7 @@ def worker_env(app, n: int) -> dict[str, str]:
 
 @contextmanager
 def workers(app, n: int, start_timeout: float = 60):
-    """`n` long-running workers, as production runs them (`worker.py --no-cron`), each
+    """`n` long-running workers, as production runs them (`worker.py`), each
     registered with Redis before this yields (so none misses the first jobs); stopped with
     SIGTERM (RQ's warm shutdown) when the block ends."""
     from rq import Worker
@@ -190,7 +190,7 @@ def workers(app, n: int, start_timeout: float = 60):
     from shopmail.core.dispatch import redis_connection
 
     env = worker_env(app, n)
-    cmd = [sys.executable, str(ROOT / "worker.py"), "--no-cron"]
+    cmd = [sys.executable, str(ROOT / "worker.py")]
     logs = [tempfile.TemporaryFile() for _ in range(n)]  # noqa: SIM115 - closed below
     procs = [
         subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)

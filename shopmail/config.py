@@ -138,6 +138,9 @@ def load() -> dict:
         "SHOPMAIL_SMTP_TIMEOUT": float(os.environ.get("SHOPMAIL_SMTP_TIMEOUT", "30")),
         # Seconds before a worker's claim on outbox rows lapses (a worker that died).
         "SHOPMAIL_CLAIM_LEASE": float(os.environ.get("SHOPMAIL_CLAIM_LEASE", "300")),
+        # Seconds between a running worker's heartbeats; after 6 missed beats the worker is
+        # taken for dead and its claims are taken over (long before the claim lease lapses).
+        "SHOPMAIL_HEARTBEAT": float(os.environ.get("SHOPMAIL_HEARTBEAT", "5")),
         # Back-off before each of the 4 retries after a temporary failure, in seconds.
         "SHOPMAIL_RETRY_DELAYS": [
             float(x) for x in os.environ.get("SHOPMAIL_RETRY_DELAYS", "60,300,900,3600").split(",")

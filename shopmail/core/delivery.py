@@ -86,6 +86,9 @@ def send_store(
     else:
         # The rest of this store's mail, and stores that waited for this relay's sessions.
         dispatch.send_soon()
+    retry_in = outbox.next_try_in(store_id, sendable_kinds())
+    if retry_in is not None:  # a retry goes on time, not when the reconciler next looks
+        dispatch.send_later([store_id], retry_in)
     return dict(run.counts)
 
 

@@ -11,9 +11,11 @@ transaction that rolls back enqueues nothing. A job is one transaction (`DeskJob
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask, current_app
@@ -25,7 +27,7 @@ from rq.job import Job
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from shopmail.core import outbox, relays, sending
+from shopmail.core import outbox, relays, sending, workers
 from shopmail.core.boundary import commits
 from shopmail.extensions import db
 
@@ -64,7 +66,7 @@ class _Pending:
     store_ids: set[int] = field(default_factory=set)
     jobs: list[tuple[str, tuple, dict]] = field(default_factory=list)
     sends: list[int] = field(default_factory=list)  # the stores found due, just before commit
-    later: dict[int, float] = field(default_factory=dict)  # store → seconds from now
+    later: dict[int, set[float]] = field(default_factory=dict)  # store → seconds from now
 
 
 def _pending() -> _Pending:
@@ -82,10 +84,11 @@ def send_soon(store_ids: Iterable[int] | None = None) -> None:
 
 def send_later(store_ids: Iterable[int], seconds: float) -> None:
     """Look for these stores' due mail again in `seconds` (the relay's pace or a throttle
-    asked to wait), once this transaction commits. The reconciler would, a minute later."""
+    asked to wait, a retry is due), once this transaction commits. The reconciler would, a
+    minute later."""
     later = _pending().later
     for store_id in store_ids:
-        later[store_id] = max(later.get(store_id, 0.0), seconds)
+        later.setdefault(store_id, set()).add(seconds)
 
 
 def enqueue_after_commit(
@@ -126,14 +129,18 @@ def _enqueue_pending(session: Session) -> None:
         log.warning("Redis did not take the jobs (%s)", exc)
     _enqueue_sends(pending.sends)
     try:
-        for store_id, seconds in pending.later.items():
+        for store_id, seconds in ((s, t) for s, times in pending.later.items() for t in times):
+            # RQ's scheduler counts whole seconds: the job runs in the second after the one
+            # the work is due in, never before it. One job per store and second, so a sooner
+            # wish is never lost behind a later one already scheduled.
+            at = math.ceil(time.time() + seconds) + 1
             _enqueue(
                 "shopmail.jobs.send_store",
                 store_id,
                 queue="mail",
-                job_id=f"send-store-{store_id}-later",
+                job_id=f"send-store-{store_id}-at-{at}",
                 job_timeout=SEND_JOB_TIMEOUT,
-                after=seconds,
+                at=at,
             )
     except RedisError as exc:
         log.warning("Redis did not take the delayed send jobs (%s); the reconciler will", exc)
@@ -149,18 +156,19 @@ def _enqueue(
     *args: Any,
     queue: str = "default",
     job_id: str | None = None,
-    after: float = 0,
+    at: float = 0,
     **options: Any,
 ) -> Job:
-    """Enqueue `func(*args)` (`after` seconds from now: RQ's scheduler runs it); a `job_id`
+    """Enqueue `func(*args)` (at the Unix time `at`: RQ's scheduler runs it); a `job_id`
     makes a job that is already waiting not run twice."""
     q = get_queue(queue)
     if job_id is not None:
         existing = q.fetch_job(job_id)
         if existing is not None and existing.get_status(refresh=True) in ("queued", "scheduled"):
             return existing
-    if after > 0:
-        return q.enqueue_in(timedelta(seconds=after), func, *args, job_id=job_id, **options)
+    if at:
+        when = datetime.fromtimestamp(at, UTC)
+        return q.enqueue_at(when, func, *args, job_id=job_id, **options)
     return q.enqueue(func, *args, job_id=job_id, **options)
 
 
@@ -203,9 +211,14 @@ def _enqueue_sends(store_ids: Sequence[int]) -> int:
 
 
 def reconcile() -> dict[str, int]:
-    """Find work Redis lost or dead workers left; it is enqueued again when the job commits."""
-    report = outbox.reconcile(current_app.config["SHOPMAIL_CLAIM_LEASE"])
+    """Find work Redis lost or dead workers left; it is enqueued again when the job commits.
+    A worker that stopped beating is dead now, not when its claims' lease lapses."""
+    dead = workers.dead()
+    report = outbox.reconcile(current_app.config["SHOPMAIL_CLAIM_LEASE"], dead)
+    relays.release_sessions_of(dead)
+    workers.forget(dead)
     relays.forget_old_sends()
+    report["dead_workers"] = len(dead)
     report["dispatched"] = len(due_stores())
     send_soon()
     return report
@@ -239,6 +252,17 @@ class DeskWorker(SimpleWorker):
 
     app: Flask
     job_class = DeskJob
+
+    def work(self, burst: bool = False, **options: Any) -> bool:
+        """A long-running worker beats while it works (`workers.Heartbeat`); its beat also
+        notices a dead worker and runs the reconciler at once."""
+        if burst:
+            return super().work(burst=True, **options)
+        heartbeat = workers.Heartbeat(self.app, sending.worker_name(), reconcile).start()
+        try:
+            return super().work(**options)
+        finally:
+            heartbeat.stop()
 
     def execute_job(self, job, queue):
         with self.app.app_context():

@@ -252,12 +252,17 @@ def release(worker: str) -> int:
     return result.rowcount
 
 
-def reconcile(lease: float) -> dict[str, int]:
-    """Repair what dead workers left: `sending` → `unknown`, stale claims released."""
-    stale = utcnow() - timedelta(seconds=lease)
+def reconcile(lease: float, dead_workers: Sequence[str] = ()) -> dict[str, int]:
+    """Repair what dead workers left: `sending` → `unknown`, other claims released. A claim
+    is dead when its lease lapsed or its worker (`dead_workers`, named as in `claimed_by`
+    "<worker>/<session>") stopped beating."""
+    stale = or_(
+        Message.claimed_at < utcnow() - timedelta(seconds=lease),
+        *(Message.claimed_by.startswith(f"{name}/", autoescape=True) for name in dead_workers),
+    )
     lost = db.session.execute(
         update(Message)
-        .where(Message.state == MessageState.SENDING, Message.claimed_at < stale)
+        .where(Message.state == MessageState.SENDING, stale)
         .values(
             state=MessageState.UNKNOWN,
             claimed_by=None,
@@ -268,13 +273,27 @@ def reconcile(lease: float) -> dict[str, int]:
     ).rowcount
     released = db.session.execute(
         update(Message)
-        .where(Message.state.in_(DUE_STATES), Message.claimed_at < stale)
+        .where(Message.state.in_(DUE_STATES), Message.claimed_by.isnot(None), stale)
         .values(claimed_by=None, claimed_at=None),
         execution_options={"synchronize_session": False},
     ).rowcount
     if lost:
         run_ends.finish()
     return {"unknown": lost, "released": released}
+
+
+def next_try_in(store_id: int, kinds: Iterable[str]) -> float | None:
+    """Seconds until the store's next row waiting for a retry (or a paused relay) is due."""
+    now = utcnow()
+    soonest = db.session.scalar(
+        select(func.min(Message.next_attempt_at)).where(
+            Message.store_id == store_id,
+            Message.kind.in_(list(kinds)),
+            Message.state.in_(DUE_STATES),
+            Message.next_attempt_at > now,
+        )
+    )
+    return None if soonest is None else (soonest - now).total_seconds()
 
 
 def stores_with_due_work(kinds: Iterable[str], lease: float) -> list[int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -135,6 +136,17 @@ def release_session(key: str, slot: int, holder: str) -> None:
         .values(holder=None, expires_at=None),
         execution_options={"synchronize_session": False},
     )
+
+
+def release_sessions_of(holders: Sequence[str]) -> None:
+    """Free every slot these (dead) workers held, before their leases lapse."""
+    if holders:
+        db.session.execute(
+            update(RelaySession)
+            .where(RelaySession.holder.in_(holders))
+            .values(holder=None, expires_at=None),
+            execution_options={"synchronize_session": False},
+        )
 
 
 def _session_lease() -> timedelta:

@@ -11,6 +11,7 @@ from shopmail.models.relays import RelaySend, RelaySession, RelayState
 from shopmail.models.stores import DeskSettings, KindSetting, Store
 from shopmail.models.templates import BroadcastTemplate, OrderMailTemplate, RecordMailTemplate
 from shopmail.models.users import ApiToken, User
+from shopmail.models.workers import WorkerHeartbeat
 
 __all__ = [
     "ApiToken",
@@ -37,4 +38,5 @@ __all__ = [
     "Shipment",
     "Store",
     "User",
+    "WorkerHeartbeat",
 ]

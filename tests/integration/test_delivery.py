@@ -4,6 +4,7 @@ two real worker processes against a real SMTP server."""
 from __future__ import annotations
 
 import collections
+import time
 from datetime import timedelta
 
 from shopmail.core import dispatch
@@ -156,3 +157,25 @@ def test_while_slowed_a_minute_carries_no_more_than_the_slow_pace(app, mail_stor
     dispatch.dispatch_sending()
     run_worker(app)
     assert len(smtp_server.messages) == 7 and states() == {"sent": 7, "queued": 13}
+
+
+def test_a_retry_goes_out_when_it_is_due_not_when_the_reconciler_next_looks(
+    app, mail_store, smtp_server
+):
+    """No cron runs here: only the send loop itself can bring the retry back, on time."""
+    smtp_server.handler.defer_rcpt["taro@example.jp"] = 1  # greylisted once
+    queue_mail(mail_store)
+    dispatch.dispatch_sending()
+    worker = start_worker(app, burst=False, SHOPMAIL_RETRY_DELAYS="3,3,3,3")
+    try:
+        deferred = time.monotonic()
+        [mail] = smtp_server.wait_for(1, timeout=30)
+        waited = time.monotonic() - deferred
+    finally:
+        worker.terminate()
+        worker.wait(20)
+    assert "taro@example.jp" in mail.rcpt_tos
+    assert 2 <= waited < 15, waited  # the 3 s back-off, not the reconciler's minute
+    [row] = db.session.scalars(db.select(Message)).all()
+    db.session.refresh(row)
+    assert row.state == "sent" and row.attempts == 2

@@ -14,7 +14,7 @@ import time
 
 from shopmail.core import delivery, dispatch, outbox
 from shopmail.extensions import db
-from shopmail.models import Message, RelayState
+from shopmail.models import Message, RelayState, WorkerHeartbeat
 from tests.factories import MemberFactory
 from tests.integration.test_outbox import queue_mail, states
 from tests.support.workers import start_worker
@@ -29,6 +29,29 @@ def wait_until(predicate, timeout: float = 30, step: float = 0.05) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(step)
+
+
+def heartbeats() -> int:
+    db.session.rollback()  # a new snapshot
+    return db.session.scalar(db.select(db.func.count()).select_from(WorkerHeartbeat))
+
+
+def claiming(workers: list[subprocess.Popen]) -> subprocess.Popen | None:
+    """The worker holding rows `sending` now (claims are "host:pid/slot"), if one does."""
+    db.session.rollback()
+    holder = db.session.scalar(
+        db.select(Message.claimed_by).where(Message.state == "sending").limit(1)
+    )
+    pid = int(holder.split("/")[0].rsplit(":", 1)[1]) if holder else None
+    return next((w for w in workers if w.pid == pid), None)
+
+
+def wait_for_value(get, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while (value := get()) is None:
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+    return value
 
 
 def start_broadcast(store, admin, n: int) -> int:
@@ -66,30 +89,36 @@ def start_broadcast(store, admin, n: int) -> int:
     return queued
 
 
-def test_a_worker_killed_mid_broadcast_loses_nothing_and_doubles_nothing(
-    app, mail_store, admin, smtp_server, monkeypatch
+def test_a_worker_killed_mid_broadcast_is_taken_over_within_seconds_and_loses_nothing(
+    app, mail_store, admin, smtp_server
 ):
-    smtp_server.handler.delay_after_data = 0.01
-    assert start_broadcast(mail_store, admin, 300) == 300
-    worker = start_worker(app, burst=False, SHOPMAIL_SESSION_LEASE="2")
+    """The dead worker is noticed from its missing heartbeat by the worker still running: its
+    claims and relay sessions are taken over long before their 300 s / 60 s leases lapse."""
+    beats = {"SHOPMAIL_HEARTBEAT": "0.5"}  # dead after 6 missed beats: 3 s
+    running = [start_worker(app, burst=False, **beats) for _ in range(2)]
     try:
-        wait_until(lambda: len(smtp_server.messages) >= 80)
-        worker.send_signal(signal.SIGKILL)  # mid-chunk, no chance to record anything
-        worker.wait(10)
+        wait_until(lambda: heartbeats() == 2, timeout=60)
+        smtp_server.handler.delay_after_data = 0.02
+        assert start_broadcast(mail_store, admin, 300) == 300
+        wait_until(lambda: len(smtp_server.messages) >= 40)
+        doomed = wait_for_value(lambda: claiming(running))
+        doomed.send_signal(signal.SIGKILL)  # mid-chunk, no chance to record anything
+        doomed.wait(10)
+        killed_at = time.monotonic()
+        wait_until(lambda: not states().keys() & {"queued", "sending"}, timeout=60)
+        taken_over_in = time.monotonic() - killed_at
+        assert heartbeats() == 1  # the dead one's row went with its claims
     finally:
-        if worker.poll() is None:
-            worker.kill()
-    monkeypatch.setitem(app.config, "SHOPMAIL_CLAIM_LEASE", 0.5)
-    time.sleep(2.1)  # its claims and its relay sessions' leases have run out
-    report = dispatch.reconcile()  # the worker's lease ran out: as the minute cron would do
-    db.session.commit()  # the job's commit enqueues the work
-    # At most one chunk per session the worker had open (its share of the relay's 4).
-    assert 0 < report["unknown"] <= delivery.CHUNK * 4
-    replacement = start_worker(app, SHOPMAIL_CLAIM_LEASE="0.5")
-    assert replacement.wait(60) == 0
-    monkeypatch.setitem(app.config, "SHOPMAIL_CLAIM_LEASE", 300)
+        for worker in running:
+            if worker.poll() is None:
+                worker.terminate()
+                worker.wait(20)
+    assert taken_over_in < 30, taken_over_in  # not the 300 s claim lease
+    assert heartbeats() == 0  # a worker that stops says goodbye
     final = states()
     assert final.get("sent", 0) + final["unknown"] == 300
+    # At most one chunk per session the worker had open (its share of the relay's 4).
+    assert 0 < final["unknown"] <= delivery.CHUNK * 4
     counts = received_counts(smtp_server)
     unknown = {m.to_addr for m in db.session.scalars(db.select(Message).filter_by(state="unknown"))}
     assert all(n == 1 for n in counts.values())  # none twice

@@ -9,6 +9,7 @@ relays fail — so transport code is tested against SMTP on a socket, never a mo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -262,8 +263,9 @@ class SmtpServer:
         done.wait(5)
 
 
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
+@contextlib.contextmanager
+def running_sink() -> Iterator[SmtpServer]:
+    """A sink on a free loopback port for as long as the block runs."""
     handler = SinkHandler()
     controller = _Controller(handler)
     controller.start()
@@ -277,3 +279,9 @@ def smtp_server() -> Iterator[SmtpServer]:
         yield SmtpServer(controller)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    with running_sink() as server:
+        yield server

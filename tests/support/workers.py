@@ -28,7 +28,7 @@ def worker_env(app, **extra: str) -> dict[str, str]:
 
 
 def start_worker(app, *, burst: bool = True, **extra: str) -> subprocess.Popen:
-    args = [sys.executable, str(ROOT / "worker.py"), "--no-cron"]
+    args = [sys.executable, str(ROOT / "worker.py")]
     if burst:
         args.append("--burst")
     return subprocess.Popen(
