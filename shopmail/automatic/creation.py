@@ -12,27 +12,27 @@ switched on are the first-use reach-back: they are `held` for review. Everything
 
 from __future__ import annotations
 
+import calendar
 import functools
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from sqlalchemy import ARRAY, Integer, any_, bindparam, exists, func, select
 
 from shopmail.automatic import templates
 from shopmail.core import audit, merge, outbox
+from shopmail.core.i18n import TOKYO
 from shopmail.core.states import AUTOMATIC_KINDS, Channel, MessageKind, MessageState
 from shopmail.extensions import db
 from shopmail.mail.addresses import device_of
 from shopmail.models import DeskSettings, KindSetting, Message, Order, OrderLine, Shipment, Store
 from shopmail.models.types import utcnow
 
-REACH_BACK = {
-    MessageKind.ORDER_CONFIRMATION: timedelta(weeks=1),
-    MessageKind.SHIPPING_NOTICE: timedelta(weeks=1),
-    MessageKind.FOLLOW_UP: timedelta(days=90),
-}
+# First use reaches back this far: a week, or (follow-up) this many calendar months.
+REACH_BACK_WEEKS = {MessageKind.ORDER_CONFIRMATION: 1, MessageKind.SHIPPING_NOTICE: 1}
+REACH_BACK_MONTHS = {MessageKind.FOLLOW_UP: 3}
 # Amazon does not allow follow-up mails to its buyers.
 NO_FOLLOW_UP_CHANNELS = (Channel.AMAZON,)
 CHUNK = 1000
@@ -94,6 +94,19 @@ class CreationReport:
         }
 
 
+def reach_back_since(kind: str, started: datetime) -> datetime:
+    """The oldest moment the first use of `kind` (switched on at `started`) reaches back to:
+    a week, or for follow-ups 3 calendar months on Tokyo's calendar — a start on 15 December
+    reaches back to 15 September, one on 31 May to the last day of February."""
+    if kind not in REACH_BACK_MONTHS:
+        return started - timedelta(weeks=REACH_BACK_WEEKS[kind])
+    local = started.astimezone(TOKYO)
+    months = local.year * 12 + local.month - 1 - REACH_BACK_MONTHS[kind]
+    year, month = divmod(months, 12)
+    day = min(local.day, calendar.monthrange(year, month + 1)[1])
+    return local.replace(year=year, month=month + 1, day=day).astimezone(UTC)
+
+
 def follow_up_allowed(store: Store) -> bool:
     return store.channel not in NO_FOLLOW_UP_CHANNELS
 
@@ -137,7 +150,9 @@ def _create_for_store(kind, store, started, now, resolver, bank, report) -> None
     fixed = merge.store_values(store, now)
     delay = timedelta(days=store.follow_up_days if kind == MessageKind.FOLLOW_UP else 0)
     # One set-based query for what is due; then the orders themselves a chunk at a time.
-    due = _connection().execute(_eligible(kind, store, started - REACH_BACK[kind], now - delay))
+    due = _connection().execute(
+        _eligible(kind, store, reach_back_since(kind, started), now - delay)
+    )
     due = dict(due.all())
     ids = list(due)
     orders_by_id = _chunk_queries(_connection().dialect.name)[0]

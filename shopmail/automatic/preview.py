@@ -13,6 +13,7 @@ from shopmail.core.states import MessageKind
 from shopmail.extensions import db
 from shopmail.mail import tags
 from shopmail.models import Order, Shipment, Store
+from shopmail.models.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class Preview:
     subject: str
     body: str
     order: Order
+    sample_shipment: bool = False  # the order has no confirmed shipment: its values are made up
 
 
 def sample_order(sel: Selection) -> tuple[Order, Shipment | None] | None:
@@ -52,8 +54,14 @@ def preview(sel: Selection, subject: str, body: str) -> Preview | None:
     if found is None:
         return None
     order, shipment = found
+    made_up = shipment is None and sel.kind != MessageKind.ORDER_CONFIRMATION
+    if made_up:
+        # Not attached to the order (nothing to write): only its values are read.
+        carrier = sel.variant or order.delivery_method
+        shipment = Shipment(number="S-0000", carrier=carrier, tracking_no="1234-5678-9012")
+        shipment.confirmed_at = utcnow()
     values = {
         **merge.store_values(order.store),
         **merge.order_values(order, shipment, templates.bank_account_text()),
     }
-    return Preview(tags.render(subject, values), tags.render(body, values), order)
+    return Preview(tags.render(subject, values), tags.render(body, values), order, made_up)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, union
 
-from shopmail.automatic.default_templates import DEFAULT_CARRIERS, shipped_templates
+from shopmail.automatic.default_templates import DEFAULT_CARRIERS, is_retired, shipped_templates
 from shopmail.core import audit
 from shopmail.core.states import AUTOMATIC_KINDS, MessageKind
 from shopmail.extensions import db
@@ -92,7 +92,7 @@ class Resolver:
 
     @classmethod
     def load(cls) -> Resolver:
-        rows = list(db.session.scalars(select(OrderMailTemplate)))
+        rows = following_shipped(db.session.scalars(select(OrderMailTemplate)))
         return cls([*rows, *shipped_defaults(_seeded_kinds())])
 
     def find(self, store_id: int | None, kind: str, device: str, variant: str):
@@ -133,11 +133,46 @@ def shipped_defaults(seeded: set[str]) -> list[OrderMailTemplate]:
     ]
 
 
+def _shipped_by_key() -> dict[tuple, dict[str, str]]:
+    return {(t["kind"], t["device"], t["variant"]): t for t in shipped_templates()}
+
+
+def following_shipped(rows: Iterable) -> list:
+    """The rows, with every seeded common default that still holds an earlier shipped text
+    (never edited) read as today's shipped text instead (unsaved: a read writes nothing)."""
+    current = _shipped_by_key()
+    out = []
+    for row in rows:
+        key = (str(row.kind), row.device, row.variant)
+        if (
+            row.scope == DEFAULT_SCOPE
+            and key in current
+            and is_retired(*key, row.subject, row.body)
+        ):
+            row = OrderMailTemplate(scope=DEFAULT_SCOPE, store_id=None, **current[key])
+        out.append(row)
+    return out
+
+
+def refresh_retired_defaults() -> int:
+    """Write today's shipped text into every seeded default still holding an earlier shipped
+    text (see `following_shipped`); edited defaults and store templates stay as they are."""
+    current = _shipped_by_key()
+    changed = 0
+    for row in db.session.scalars(select(OrderMailTemplate).filter_by(scope=DEFAULT_SCOPE)):
+        key = (str(row.kind), row.device, row.variant)
+        if key in current and is_retired(*key, row.subject, row.body):
+            row.subject, row.body = current[key]["subject"], current[key]["body"]
+            changed += 1
+    return changed
+
+
 def ensure_defaults() -> int:
     """Seed the shipped common defaults of every kind that has none yet (before a default is
-    first saved). A kind already seeded is left as the admins keep it; returns how many rows
-    were added.
+    first saved), and bring never-edited seeded defaults up to today's shipped text. A kind
+    already seeded is otherwise left as the admins keep it; returns how many rows were added.
     """
+    refresh_retired_defaults()
     seeded = _seeded_kinds()
     missing = [t for t in shipped_templates() if t["kind"] not in seeded]
     if not missing:
@@ -214,6 +249,9 @@ class EditorState:
     body: str
     own: bool  # this slot has its own row (for a store: it no longer follows the default)
     source: tuple | None  # the key of the template the slot uses now
+    # Common default only: None when nothing is shipped for the slot, else whether its text
+    # differs from the text shopmail ships.
+    changed_from_shipped: bool | None = None
 
 
 def editor_state(sel: Selection) -> EditorState:
@@ -226,21 +264,44 @@ def editor_state(sel: Selection) -> EditorState:
         )
     )
     shipped = [t for t in shipped_defaults(_seeded_kinds()) if t.kind == sel.kind]
-    rows = {(t.scope, t.kind, t.device, t.variant): t for t in [*shipped, *saved]}
+    rows = {
+        (t.scope, t.kind, t.device, t.variant): t for t in [*shipped, *following_shipped(saved)]
+    }
     found = Resolver(rows.values()).find(sel.store_id, sel.kind, sel.device, sel.variant)
     if found is None:
         return EditorState("", "", False, None)
     source = (found.scope, found.kind, found.device, found.variant)
-    return EditorState(found.subject, found.body, source == sel.key, source)
+    changed = None
+    original = _shipped_by_key().get((str(sel.kind), sel.device, sel.variant))
+    if sel.store_id is None and original is not None and source == sel.key:
+        changed = (found.subject.strip(), _lf(found.body)) != (
+            original["subject"].strip(),
+            _lf(original["body"]),
+        )
+    return EditorState(found.subject, found.body, source == sel.key, source, changed)
+
+
+def _lf(text: str) -> str:
+    return text.replace("\r\n", "\n").strip()
 
 
 def unknown_tags(subject: str, body: str) -> dict[str, list[tags.UnknownTag]]:
-    """Unknown tags per field ("subject", "body"); empty when the template may be saved."""
+    """Unknown and mistyped tags per field ("subject", "body"); empty when the template may
+    be saved."""
     found = {
         "subject": tags.find_unknown(subject, TAG_CONTEXT),
         "body": tags.find_unknown(body, TAG_CONTEXT),
     }
     return {name: unknown for name, unknown in found.items() if unknown}
+
+
+def tag_warnings(subject: str, body: str) -> dict[str, list[tags.TagWarning]]:
+    """What looks like a mistyped tag but is saved as written, per field."""
+    found = {
+        "subject": tags.find_warnings(subject, TAG_CONTEXT),
+        "body": tags.find_warnings(body, TAG_CONTEXT),
+    }
+    return {name: warnings for name, warnings in found.items() if warnings}
 
 
 class TemplateTagError(ValueError):

@@ -20,15 +20,16 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from shopmail.automatic import creation as automatic
-from shopmail.automatic import operations, preview, send_queue
+from shopmail.automatic import message_view, operations, preview, send_queue
 from shopmail.automatic import templates as order_templates
 from shopmail.automatic.forms import ActionForm, StoreRulesForm, TemplateForm
 from shopmail.core.states import AUTOMATIC_KINDS
-from shopmail.extensions import db, htmx
+from shopmail.extensions import db
 from shopmail.mail import tags
 from shopmail.models import DeskSettings, Store
 from shopmail.web import admin_only
 from shopmail.web.labels import KINDS as KIND_LABELS
+from shopmail.web.partials import page_or_partial
 
 bp = Blueprint("automatic", __name__, url_prefix="/automatic")
 
@@ -58,7 +59,24 @@ def switch(name: str):
         abort(400)
     if ActionForm().validate_on_submit():
         operations.set_switch(current_user, name, value == "1")
+        flash(_switch_message(name, value == "1"), "success")
     return redirect(url_for(".operations"))
+
+
+def _switch_message(name: str, on: bool):
+    """The switch's new state in words, and what it means while the mail server is stopped."""
+    if name == "auto_create":
+        if on:
+            return _l("Creation was switched on: mails are created every hour.")
+        return _l("Creation was switched off: no mails are created automatically.")
+    if not on:
+        return _l("Sending was switched off: automatic mails wait in the send queue.")
+    if not DeskSettings.current().mail_server_running:
+        return _l(
+            "Sending was switched on, but the mail server is stopped: "
+            "no mail goes out until it is started."
+        )
+    return _l("Sending was switched on: automatic mails are going out.")
 
 
 @bp.post("/operations/kinds")
@@ -109,6 +127,7 @@ def templates_page():
             _show_unknown(form, exc.fields)
         else:
             flash(_l("The template was saved."), "success")
+            _warn_tags(form.subject.data, form.body.data)
             return redirect(request.full_path)
     return render_template("automatic/templates.html", **_editor(sel, state, form))
 
@@ -127,11 +146,10 @@ def template_reset():
 def template_preview():
     sel = _selection()
     subject, body = request.form.get("subject", ""), request.form.get("body", "")
-    unknown = order_templates.unknown_tags(subject, body)
     return render_template(
         "automatic/_preview.html",
         preview=preview.preview(sel, subject, body),
-        unknown=[_unknown_message(u) for u in unknown.values()],
+        notes=_tag_notes(subject, body),
     )
 
 
@@ -166,12 +184,45 @@ def _editor(sel: order_templates.Selection, state, form: TemplateForm) -> dict:
 def _show_unknown(form: TemplateForm, fields: dict) -> None:
     for name, unknown in fields.items():
         getattr(form, name).errors.append(_unknown_message(unknown))
-    flash(_l("The template was not saved: it uses unknown tags."), "error")
+    flash(_l("The template was not saved: it uses unknown or mistyped tags."), "error")
 
 
 def _unknown_message(unknown: list) -> str:
     error = tags.UnknownTagError(unknown)
     return error.message_ja if str(get_locale()) == "ja" else error.message_en
+
+
+_FIELDS = {"subject": _l("Subject"), "body": _l("Body")}
+
+
+def _tag_notes(subject: str, body: str) -> list[tuple[str, str]]:
+    """Each tag problem as (severity "error" / "warning", "<field> <line, column>: …")."""
+    japanese = str(get_locale()) == "ja"
+    found = [
+        *(
+            ("error", f, u)
+            for f, us in order_templates.unknown_tags(subject, body).items()
+            for u in us
+        ),
+        *(
+            ("warning", f, w)
+            for f, ws in order_templates.tag_warnings(subject, body).items()
+            for w in ws
+        ),
+    ]
+    return [
+        (level, f"{_FIELDS[name]} {note.message_ja if japanese else note.message_en}")
+        for level, name, note in found
+    ]
+
+
+def _warn_tags(subject: str, body: str) -> None:
+    notes = [text for _, text in _tag_notes(subject, body)]
+    if notes:
+        flash(
+            _l("Check these: they are sent as written. %(notes)s", notes=" / ".join(notes)),
+            "warning",
+        )
 
 
 def _kind(kind: str) -> str:
@@ -183,8 +234,12 @@ def _errors(form: FlaskForm) -> str:
 
 
 def _filter():
+    return send_queue.mail_filter(request.args.get("store"), request.args.get("kind"))
+
+
+def _queue_filter():
     source = request.form if request.method == "POST" else request.args
-    return send_queue.mail_filter(source.get("store"), source.get("kind"))
+    return send_queue.queue_filter(*(source.get(n) for n in ("store", "kind", "start", "end")))
 
 
 def _picked() -> list[int] | None:
@@ -194,27 +249,28 @@ def _picked() -> list[int] | None:
     return [int(i) for i in request.form.getlist("ids") if i.isdigit()]
 
 
-def _back():
-    wanted = _filter()
-    return redirect(url_for(".queue", store=wanted.store_id, kind=wanted.kind))
-
-
-def _render(page: str, partial: str, **context):
-    return render_template(partial if htmx else page, **context)
+def _back(view: str = ""):
+    """To the queue (or its deleted view) with the filter the action came with."""
+    args = _queue_filter().args() | ({"view": view} if view else {})
+    return redirect(url_for(".queue", **args))
 
 
 @bp.get("/queue", endpoint="queue")
 def queue_page():
-    wanted = _filter()
-    return _render(
+    wanted = _queue_filter()
+    deleted = request.args.get("view") == "deleted"  # the rows deleted, to restore
+    listing = send_queue.deleted_page if deleted else send_queue.queue_page
+    return page_or_partial(
         "automatic/queue.html",
         "automatic/_queue.html",
         wanted=wanted,
-        rows=send_queue.queue_page(wanted, request.args.get("page", 1, type=int)),
+        deleted=deleted,
+        rows=listing(wanted, request.args.get("page", 1, type=int)),
         counts=send_queue.queue_counts(wanted),
         stores=send_queue.stores(),
         kinds=send_queue.KINDS,
         form=ActionForm(),
+        restore_days=send_queue.RESTORE_DAYS,
     )
 
 
@@ -224,9 +280,20 @@ def queue_delete():
     if not ActionForm().validate_on_submit() or picked == []:
         flash(_l("Tick the mails to delete first."), "error")
         return _back()
-    count = send_queue.delete(current_user, _filter(), picked)
+    count = send_queue.delete(current_user, _queue_filter(), picked)
     flash(_l("%(n)s mails were deleted.", n=count), "success")
     return _back()
+
+
+@bp.post("/queue/restore")
+def queue_restore():
+    picked = _picked()
+    if not ActionForm().validate_on_submit() or picked == []:
+        flash(_l("Tick the deleted mails to restore first."), "error")
+        return _back("deleted")
+    count = send_queue.restore(current_user, _queue_filter(), picked)
+    flash(_l("%(n)s mails were restored to the state they had.", n=count), "success")
+    return _back("deleted")
 
 
 @bp.post("/queue/release")
@@ -235,9 +302,15 @@ def queue_release():
     if not ActionForm().validate_on_submit() or picked == []:
         flash(_l("Tick the held mails to release first."), "error")
         return _back()
-    count = send_queue.release(current_user, _filter(), picked)
+    count = send_queue.release(current_user, _queue_filter(), picked)
     flash(_l("%(n)s mails were released for sending.", n=count), "success")
     return _back()
+
+
+@bp.app_template_global("utf8_fallback")
+def utf8_fallback(row) -> str | None:
+    """For the queue: the characters that make a mobile ISO-2022-JP mail go as UTF-8."""
+    return message_view.fallback_of(row)
 
 
 @bp.get("/messages/<int:message_id>")
@@ -246,7 +319,7 @@ def message(message_id: int):
     return render_template(
         "automatic/message.html",
         row=row,
-        mail=send_queue.mail_view(row),
+        mail=message_view.mail_view(row),
         form=ActionForm(),
         back=request.args.get("back", "queue"),
     )
@@ -264,7 +337,7 @@ def send_again(message_id: int):
 @bp.get("/history", endpoint="history")
 def history_page():
     wanted = _filter()
-    return _render(
+    return page_or_partial(
         "automatic/history.html",
         "automatic/_history.html",
         wanted=wanted,

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, case, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, delete, func, select, update
 
 from shopmail.broadcasts import quota
 from shopmail.broadcasts import rendering as broadcast_mail
@@ -217,29 +217,28 @@ def start(broadcast: Broadcast, actor: User | str) -> int:
     if moved != 1:
         db.session.rollback()
         return 0
+    # The admin copy is the broadcast's first row, so it goes out with the first chunk: a
+    # broadcast cancelled or paused once members have the mail has sent its copy too.
+    _queue_admin_copy(broadcast, db.session.get(Store, broadcast.store_id))
     try:
-        n, first = _queue_rows(broadcast)
+        n = _queue_rows(broadcast)
         quota.reserve(n, quota.month_of(now))
     except quota.QuotaExceeded as exc:
         db.session.rollback()
         raise OverQuota(_over_quota(exc.wanted, exc.left)) from None
-    store = db.session.get(Store, broadcast.store_id)
-    _queue_admin_copy(broadcast, store, first)
     broadcast.state, broadcast.started_at, broadcast.total = BroadcastState.SENDING, now, n
     audit.record(actor, "broadcast.started", broadcast, recipients=n, month=quota.month_of(now))
     dispatch.send_soon([broadcast.store_id])
     return n
 
 
-def _queue_rows(broadcast: Broadcast) -> tuple[int, Member | None]:
-    """Insert the recipient rows batch by batch; returns how many there are and the first member.
+def _queue_rows(broadcast: Broadcast) -> int:
+    """Insert the recipient rows batch by batch; returns how many there are.
 
     The count is read back rather than summed from `add_messages` (whose row count the
     PostgreSQL driver does not report for a multi-row INSERT … ON CONFLICT).
     """
-    first = None
     for batch in members.in_batches(recipients_query(broadcast)):
-        first = first or batch[0]
         outbox.add_messages(
             [
                 dict(
@@ -259,12 +258,15 @@ def _queue_rows(broadcast: Broadcast) -> tuple[int, Member | None]:
             ]
         )
     counts = outbox.count_by_state(broadcast_id=broadcast.id, kind=MessageKind.BROADCAST)
-    return sum(counts.values()), first
+    return sum(counts.values())
 
 
-def _queue_admin_copy(broadcast: Broadcast, store: Store, first: Member | None) -> None:
+def _queue_admin_copy(broadcast: Broadcast, store: Store) -> None:
+    """The copy for the admin address, rendered for the first recipient (with a sample
+    unsubscribe link); once per broadcast (its dedupe key)."""
     addr = DeskSettings.current().admin_copy_addr
-    if not addr or first is None:
+    first = db.session.scalar(recipients_query(broadcast).limit(1)) if addr else None
+    if first is None:
         return
     copy = broadcast_mail.render_copy(
         broadcast_mail.prepare(broadcast), first, store, "pc", broadcast_mail.sample_url()
@@ -284,6 +286,20 @@ def _queue_admin_copy(broadcast: Broadcast, store: Store, first: Member | None) 
             )
         ]
     )
+
+
+def discard_draft(broadcast: Broadcast, actor: User | str) -> None:
+    """Throw a draft away: it queued and reserved nothing, so nothing is left of it."""
+    gone = db.session.execute(
+        delete(Broadcast).where(
+            Broadcast.id == broadcast.id, Broadcast.state == BroadcastState.DRAFT
+        ),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if not gone:
+        raise WrongState(_l("This broadcast cannot do that in its current state."))
+    audit.record(actor, "broadcast.discarded", broadcast, subject=broadcast.subject)
+    db.session.expunge(broadcast)
 
 
 def _require_state(broadcast: Broadcast, *states: str) -> None:

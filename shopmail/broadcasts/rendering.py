@@ -8,6 +8,7 @@ one-click unsubscribe link. The confirm page's preview and the admin copy use th
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from flask import current_app
@@ -27,6 +28,7 @@ from shopmail.mail.html import (
     MjmlError,
     html_to_text,
     mjml_to_html,
+    mjml_with_signature,
     sanitize_html,
     tags_in_attributes,
 )
@@ -54,9 +56,7 @@ def prepare(broadcast: Broadcast) -> Prepared:
         if broadcast.insert_signature:
             device_text = f"{text.rstrip()}\n\n{sign}\n"
             if html is not None:
-                block = f'<div style="white-space:pre-line">{sign}</div>'
-                at = html.lower().rfind("</body>")
-                device_html = html[:at] + block + html[at:] if at >= 0 else html + block
+                device_html = _signed_html(broadcast, html, sign)
         bodies[device] = (
             tags.Template(device_text),
             tags.Template(device_html) if device_html is not None else None,
@@ -84,6 +84,26 @@ def render_copy(
     return Content(prepared.subject.fill(values), text.fill(values), html)
 
 
+def _signed_html(broadcast: Broadcast, html: str, sign: str) -> str:
+    """The HTML part with the signature inside its layout: for MJML, the last text of the last
+    column (same width, font and colours); for HTML written directly, before ``</body>`` in
+    the font of the mail's first styled text."""
+    if broadcast.format == "mjml":
+        try:
+            return sanitize_html(mjml_to_html(mjml_with_signature(broadcast.body, sign)))
+        except MjmlError:
+            pass  # it rendered when saved; keep the saved HTML rather than fail the broadcast
+    font = _FONT.search(html)
+    family = font[1].strip().rstrip(",") if font else ""
+    style = f"white-space:pre-line;font-family:{family}" if family else "white-space:pre-line"
+    block = f'<div style="{style}">{sign}</div>'
+    at = html.lower().rfind("</body>")
+    return html[:at] + block + html[at:] if at >= 0 else html + block
+
+
+_FONT = re.compile(r"font-family:\s*([^;\"']+)", re.IGNORECASE)
+
+
 class ContentError(ValueError):
     """The subject or body cannot be sent: unknown tags, or MJML that does not render.
     `problems` pairs each message with the field it is about ("subject" or "body")."""
@@ -107,7 +127,8 @@ def compile_content(subject: str, body: str, fmt: str) -> str | None:
         try:
             html = sanitize_html(mjml_to_html(body))
         except MjmlError as exc:
-            message = str(_l("The MJML template has an error: %(error)s", error=exc))
+            detail = exc.message_ja if _japanese() else exc.message_en
+            message = str(_l("The MJML template has an error: %(error)s", error=detail))
             problems.append(("body", message))
     elif fmt == "html":
         html = sanitize_html(body)

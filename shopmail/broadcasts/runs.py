@@ -13,9 +13,9 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import select, update
 
 from shopmail.broadcasts import quota
-from shopmail.broadcasts.drafts import WrongState
+from shopmail.broadcasts.drafts import BroadcastError, WrongState, audience, check_ready
 from shopmail.core import audit, dispatch, outbox, run_ends
-from shopmail.core.progress import Progress
+from shopmail.core.progress import Progress, next_retry_at
 from shopmail.core.states import BroadcastState, MessageKind, MessageState
 from shopmail.extensions import db
 from shopmail.models import Broadcast, Member, Message, User
@@ -93,10 +93,7 @@ def cancel(broadcast: Broadcast, actor: User | str) -> int:
         .values(state=MessageState.DELETED),
         execution_options={"synchronize_session": False},
     ).rowcount
-    db.session.execute(
-        update(Message).where(*unsent).values(state=MessageState.DELETED),
-        execution_options={"synchronize_session": False},
-    )
+    _settle_admin_copy(broadcast, unsent)
     if broadcast.started_at is not None:
         quota.release(released, quota.month_of(broadcast.started_at))
     _settle_counts(broadcast)
@@ -105,11 +102,39 @@ def cancel(broadcast: Broadcast, actor: User | str) -> int:
     return released
 
 
+def _settle_admin_copy(broadcast: Broadcast, unsent: tuple) -> None:
+    """The admin copy is the broadcast's first row and goes out with its first chunk. One still
+    waiting (for a retry) at the cancel goes on once a member has the mail — detached from the
+    broadcast, whose rows are sent only while it is sending; if no member has it, nor does the
+    admin."""
+    reached = db.session.scalar(
+        select(Message.id)
+        .where(
+            Message.broadcast_id == broadcast.id,
+            Message.kind == MessageKind.BROADCAST,
+            Message.state.notin_((MessageState.QUEUED, MessageState.DELETED)),
+        )
+        .limit(1)
+    )
+    change = {"broadcast_id": None} if reached else {"state": MessageState.DELETED}
+    db.session.execute(
+        update(Message).where(*unsent, Message.kind == MessageKind.ADMIN_COPY).values(**change),
+        execution_options={"synchronize_session": False},
+    )
+
+
 def progress(broadcast: Broadcast) -> Progress:
     """Counts read from the outbox (it becomes done in the send loop: `core.run_ends`)."""
-    counts = outbox.count_by_state(broadcast_id=broadcast.id, kind=MessageKind.BROADCAST)
-    ended = broadcast.state in (BroadcastState.DONE, BroadcastState.CANCELLED)
-    return Progress.of(counts, total=broadcast.total, ended=ended)
+    rows = dict(broadcast_id=broadcast.id, kind=MessageKind.BROADCAST)
+    counts = outbox.count_by_state(**rows)
+    cancelled = broadcast.state == BroadcastState.CANCELLED
+    return Progress.of(
+        counts,
+        total=broadcast.total,
+        ended=cancelled or broadcast.state == BroadcastState.DONE,
+        cancelled=cancelled,
+        next_retry_at=next_retry_at(**rows) if counts.get(MessageState.RETRYING) else None,
+    )
 
 
 def _settle_counts(broadcast: Broadcast, counts: dict[str, int] | None = None) -> None:
@@ -120,12 +145,29 @@ def _settle_counts(broadcast: Broadcast, counts: dict[str, int] | None = None) -
     )
 
 
-def listing(page: int) -> tuple[Pagination, dict[int, Progress]]:
-    """A page of broadcasts, newest first, each with its live counts."""
+@dataclass(frozen=True)
+class DraftLine:
+    """A draft in the list: whom it would reach now, and why it cannot be sent as it stands."""
+
+    recipients: int
+    problem: str | None
+
+
+def listing(page: int) -> tuple[Pagination, dict[int, Progress], dict[int, DraftLine]]:
+    """A page of broadcasts, newest first, each with its live counts (drafts: their audience
+    and what stops them)."""
     result = db.paginate(
         select(Broadcast).order_by(Broadcast.id.desc()), page=max(page, 1), per_page=50
     )
-    return result, {b.id: progress(b) for b in result.items}
+    drafts = {b.id: _draft_line(b) for b in result.items if b.state == BroadcastState.DRAFT}
+    return result, {b.id: progress(b) for b in result.items}, drafts
+
+
+def _draft_line(broadcast: Broadcast) -> DraftLine:
+    try:
+        return DraftLine(check_ready(broadcast).final, None)
+    except BroadcastError as exc:
+        return DraftLine(audience(broadcast).final, str(exc))
 
 
 def _refused_rows(broadcast: Broadcast):

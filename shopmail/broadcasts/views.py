@@ -18,11 +18,12 @@ from shopmail.broadcasts import templates as broadcast_templates
 from shopmail.broadcasts.rendering import ContentError
 from shopmail.core import member_filter as members
 from shopmail.core.states import BroadcastState
-from shopmail.extensions import db, htmx
+from shopmail.extensions import db
 from shopmail.mail.addresses import AddressError
 from shopmail.mail.tags import tags_for
 from shopmail.models import Broadcast, BroadcastTemplate, DeskSettings, Store
 from shopmail.web import admin_only
+from shopmail.web.partials import page_or_partial
 
 bp = Blueprint("broadcasts", __name__, url_prefix="/broadcasts")
 
@@ -74,7 +75,7 @@ def _compose_data(b: Broadcast) -> dict:
 
 
 class TemplateForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Template name"), validators=[DataRequired(), Length(max=200)])
     subject = StringField(_l("Subject"), validators=[Length(max=500)])
     body = TextAreaField(_l("Body"))
     format = SelectField(
@@ -105,8 +106,8 @@ def _errors(exc: Exception) -> list[str]:
 
 @bp.get("/", strict_slashes=False)
 def index():
-    page, progress = broadcast_runs.listing(request.args.get("page", 1, type=int))
-    return render_template("broadcasts/index.html", page=page, progress=progress)
+    page, progress, drafts = broadcast_runs.listing(request.args.get("page", 1, type=int))
+    return render_template("broadcasts/index.html", page=page, progress=progress, drafts=drafts)
 
 
 @bp.post("/new")
@@ -169,8 +170,9 @@ def send(bid: int):
     try:
         broadcasts.start(b, current_user)
     except broadcasts.BroadcastError as exc:
+        # Back to writing, not to the confirm step: it would refuse and say so a second time.
         flash(str(exc), "error")
-        return redirect(url_for(".confirm", bid=b.id))
+        return redirect(url_for(".compose", bid=b.id))
     return redirect(url_for(".progress", bid=b.id))
 
 
@@ -184,9 +186,7 @@ def progress(bid: int):
         progress=broadcast_runs.progress(b),
         server_running=DeskSettings.current().mail_server_running,
     )
-    if htmx and not htmx.history_restore_request:
-        return render_template("broadcasts/_progress.html", **context)
-    return render_template("broadcasts/progress.html", **context)
+    return page_or_partial("broadcasts/progress.html", "broadcasts/_progress.html", **context)
 
 
 @bp.post("/<int:bid>/<any(pause, resume, cancel):action>")
@@ -197,6 +197,18 @@ def control(bid: int, action: str):
     except broadcasts.BroadcastError as exc:
         flash(str(exc), "error")
     return redirect(url_for(".progress", bid=b.id))
+
+
+@bp.post("/<int:bid>/discard")
+def discard(bid: int):
+    b = _broadcast(bid)
+    try:
+        broadcasts.discard_draft(b, current_user)
+    except broadcasts.BroadcastError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for(".progress", bid=bid))
+    flash(_l("The draft was discarded."), "success")
+    return redirect(url_for(".index"))
 
 
 @bp.get("/<int:bid>/refused")

@@ -64,6 +64,8 @@ def order_values(
         "TAX": yen(order.tax),
         "SHIPPING_FEE": yen(order.shipping_fee),
         "POINTS_USED": f"{order.points_used:,}" if order.points_used else "",
+        # What the points take off the bill, so 商品合計 + 送料 + this = ご請求額 reads true.
+        "POINTS_DISCOUNT": f"-{yen(order.points_used)}" if order.points_used else yen(0),
         "TOTAL": yen(order.total),
         "BUYER_NAME": order.buyer_name,
         "BUYER_ZIP": order.buyer_zip,

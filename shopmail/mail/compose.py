@@ -32,6 +32,7 @@ __all__ = [
     "effective_charset",
     "envelope_recipients",
     "new_message_id",
+    "utf8_fallback",
 ]
 
 UTF8 = "utf-8"
@@ -104,6 +105,18 @@ def envelope_recipients(mail: Mail) -> list[str]:
 def effective_charset(mail: Mail) -> str:
     """``iso-2022-jp`` when asked for and every text part fits it exactly, else ``utf-8``."""
     return _plan(mail)[0]
+
+
+def utf8_fallback(mail: Mail) -> str | None:
+    """Why a mail asked to go as ISO-2022-JP goes as UTF-8: the characters ISO-2022-JP cannot
+    carry (e.g. 髙, ①, emoji), in text order, each once — "" when only a line too long or a
+    NUL forced it. None when the mail goes in the charset asked for."""
+    if mail.charset.lower().replace("_", "-") != ISO2022JP or _plan(mail)[0] == ISO2022JP:
+        return None
+    texts = [mail.subject, mail.from_name, mail.to_name, mail.text]
+    texts += [value for _, value in mail.extra_headers]
+    misfits = (ch for text in texts for ch in text if ch not in "\r\n")
+    return "".join(dict.fromkeys(ch for ch in misfits if _encode_iso2022jp(ch) is None))
 
 
 def compose(mail: Mail) -> bytes:
@@ -237,13 +250,23 @@ def _address(value: Address | str) -> Address:
 
 @functools.lru_cache(maxsize=4096)
 def _mailbox_header(name: str, display: str, addr: Address, charset: str) -> str:
+    """``Name: display <addr>``, folded (RFC 5322 FWS) so every line holding a display name
+    stays within 76 characters: the address goes on a line of its own when it would not fit
+    after the name, and a long name is written as encoded words (each ≤ 75 characters)."""
     display = clean_header_text(display)
+    angle = f"<{addr.smtp}>"
     if not display:
         return f"{name}: {addr.smtp}"
-    if display.isascii() and not _needs_encoding(display) and len(display) < 200:
-        return f'{name}: "{display}" <{addr.smtp}>'
+    if display.isascii() and not _needs_encoding(display):
+        quoted = f'{name}: "{display}"'
+        if len(quoted) + 1 + len(angle) <= _LINE_SOFT:
+            return f"{quoted} {angle}"
+        if len(quoted) <= _LINE_SOFT:
+            return f"{quoted}\r\n {angle}"
     words = _encoded_words(display, charset, len(name) + 2)
-    return f"{name}: " + "\r\n ".join(words) + f" <{addr.smtp}>"
+    last = (len(name) + 2 if len(words) == 1 else 1) + len(words[-1])
+    fold = " " if last + 1 + len(angle) <= _LINE_SOFT else "\r\n "
+    return f"{name}: " + "\r\n ".join(words) + fold + angle
 
 
 def _needs_encoding(text: str) -> bool:

@@ -13,25 +13,87 @@ from html.parser import HTMLParser
 import nh3
 from mjml import mjml2html
 
-__all__ = ["MjmlError", "html_to_text", "mjml_to_html", "sanitize_html"]
+__all__ = ["MjmlError", "html_to_text", "mjml_to_html", "mjml_with_signature", "sanitize_html"]
 
 
 class MjmlError(ValueError):
-    """The MJML source could not be rendered; the message says why."""
+    """The MJML source could not be rendered; says why in Japanese and English (the
+    renderer's own words kept in ``detail``)."""
+
+    def __init__(self, message_ja: str, message_en: str, detail: str = "") -> None:
+        self.message_ja, self.message_en, self.detail = message_ja, message_en, detail
+        super().__init__(message_en)
+
+
+# The renderer's (mrml's) messages, as a merchant reads them.
+_MJML_PROBLEMS = (
+    (
+        re.compile(r"unexpected end of stream"),
+        "MJML が途中で終わっています。閉じタグ(</mj-text> など)が足りないか確認してください。",
+        "The MJML ends too early: a closing tag (such as </mj-text>) is missing.",
+    ),
+    (
+        re.compile(r"unexpected token .*?at position (\d+):\d+"),
+        "{0}文字目付近に MJML として読めない記述があります"
+        "(タグの書き方や < > の対応を確認してください)。",
+        "Near character {0} there is something that cannot be read as MJML.",
+    ),
+    (
+        re.compile(r"unable to parse next template"),
+        "MJML として読めません。"
+        "<mjml><mj-body>…</mj-body></mjml> の形で書かれているか確認してください。",
+        "This cannot be read as MJML: write it as <mjml><mj-body>…</mj-body></mjml>.",
+    ),
+)
+
+
+def _mjml_error(detail: str) -> MjmlError:
+    for pattern, ja, en in _MJML_PROBLEMS:
+        found = pattern.search(detail)
+        if found:
+            where = [int(group) + 1 for group in found.groups()]  # 1-based, as people count
+            return MjmlError(ja.format(*where), en.format(*where), detail)
+    return MjmlError(
+        f"MJML を HTML に変換できませんでした(詳細: {detail})。",
+        f"The MJML could not be rendered ({detail}).",
+        detail,
+    )
 
 
 def mjml_to_html(source: str) -> str:
     """Render an MJML document (``<mjml><mj-body>…``) to a complete HTML document."""
     if not source or not source.strip():
-        raise MjmlError("The MJML template is empty.")
+        raise MjmlError("MJML テンプレートが空です。", "The MJML template is empty.")
     try:
         html = mjml2html(source)
     # ValueError for bad markup; the Rust binding may raise other types on odd input.
     except Exception as exc:
-        raise MjmlError(f"The MJML template could not be rendered: {exc}.") from None
+        raise _mjml_error(str(exc)) from None
     if not html.strip():
-        raise MjmlError("The MJML template rendered to an empty document.")
+        raise MjmlError(
+            "MJML を変換した結果が空になりました。",
+            "The MJML template rendered to an empty document.",
+        )
     return html
+
+
+_LAST_COLUMN_END = re.compile(r"</mj-column\s*>(?![\s\S]*</mj-column\s*>)", re.IGNORECASE)
+_BODY_END = re.compile(r"</mj-body\s*>", re.IGNORECASE)
+
+
+def mjml_with_signature(source: str, signature: str) -> str:
+    """`source` with `signature` (text, e.g. the tag ``[SIGN]``) as the last text of its last
+    column: inside the layout, in its width, fonts and colours. Without a column, a section of
+    its own at the end of the body."""
+    block = f'<mj-text><div style="white-space:pre-line">{signature}</div></mj-text>'
+    at = _LAST_COLUMN_END.search(source)
+    if at is not None:
+        return source[: at.start()] + block + source[at.start() :]
+    at = _BODY_END.search(source)
+    section = f"<mj-section><mj-column>{block}</mj-column></mj-section>"
+    if at is not None:
+        return source[: at.start()] + section + source[at.start() :]
+    return source
 
 
 # Tables, layout attributes and inline styles are how e-mail HTML is written.
@@ -118,6 +180,11 @@ _BLOCK = frozenset(
     }
 )
 _SKIP = frozenset({"script", "style", "head", "title", "noscript", "template"})
+# Text a mail client never shows: inbox preview text (MJML's <mj-preview>), Outlook-only parts.
+_HIDDEN = re.compile(r"display\s*:\s*none|mso-hide\s*:\s*all", re.IGNORECASE)
+_VOID = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+)
 
 
 class _TextExtractor(HTMLParser):
@@ -125,10 +192,17 @@ class _TextExtractor(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.out: list[str] = []
         self.skip_depth = 0
+        self.hidden_depth = 0  # inside an element styled invisible (MJML's <mj-preview> text)
         self.pre_depth = 0
         self.links: list[tuple[str, int]] = []  # (href, index in out where the text began)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID and self.hidden_depth:
+            return
+        if self.hidden_depth or _HIDDEN.search(dict(attrs).get("style") or ""):
+            if tag not in _VOID:
+                self.hidden_depth += 1
+            return
         if tag in _SKIP:
             self.skip_depth += 1
             return
@@ -155,6 +229,10 @@ class _TextExtractor(HTMLParser):
             self.handle_endtag(tag)
 
     def handle_endtag(self, tag: str) -> None:
+        if self.hidden_depth:
+            if tag not in _VOID:
+                self.hidden_depth -= 1
+            return
         if tag in _SKIP:
             self.skip_depth = max(0, self.skip_depth - 1)
             return
@@ -170,7 +248,7 @@ class _TextExtractor(HTMLParser):
             self.out.append("\n\n" if tag in ("p", "h1", "h2", "h3", "table") else "\n")
 
     def handle_data(self, data: str) -> None:
-        if self.skip_depth:
+        if self.skip_depth or self.hidden_depth:
             return
         if self.pre_depth:
             self.out.append(data)

@@ -11,20 +11,24 @@ Every tag belongs to one or more *contexts*: ``order`` (automatic order mails), 
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = [
     "CATALOGUE",
     "CONTEXTS",
     "TAG_PATTERN",
     "Tag",
+    "TagWarning",
     "UnknownTag",
     "UnknownTagError",
     "check",
     "find_unknown",
+    "find_warnings",
+    "inspect",
     "render",
     "tags_for",
 ]
@@ -67,9 +71,20 @@ _DEFINITIONS: tuple[tuple[str, str, str, frozenset[str]], ...] = (
     ("PAYMENT_METHOD", "支払方法", "Payment method", _ORDER),
     ("ITEMS", "注文商品一覧", "Ordered items (one block, a line per item)", _ORDER),
     ("ITEM_TOTAL", "商品合計", "Item total", _ORDER),
-    ("TAX", "消費税", "Consumption tax", _ORDER),
+    (
+        "TAX",
+        "消費税(価格に含まれる額)",
+        "Consumption tax (the part included in the prices)",
+        _ORDER,
+    ),
     ("SHIPPING_FEE", "送料", "Shipping fee", _ORDER),
     ("POINTS_USED", "利用ポイント", "Points used", _ORDER),
+    (
+        "POINTS_DISCOUNT",
+        "ポイント利用額(例: -300円、利用なしは0円)",
+        "Points used as the amount taken off (e.g. -300円; 0円 when none)",
+        _ORDER,
+    ),
     ("TOTAL", "合計金額", "Order total", _ORDER),
     ("BUYER_NAME", "注文者名", "Buyer name", _ORDER),
     ("BUYER_ZIP", "注文者郵便番号", "Buyer postal code", _ORDER),
@@ -115,11 +130,60 @@ def tags_for(context: str) -> list[Tag]:
 
 @dataclass(frozen=True)
 class UnknownTag:
-    """A tag in a template that is not usable in its context; line and column are 1-based."""
+    """A tag in a template that is not usable in its context, or a clear typo of one
+    (``written`` is then the text as written, e.g. ``[tenpo_name]``); line and column are
+    1-based. ``meant`` is the catalogued tag it most likely stands for, when one is close."""
 
     name: str
     line: int
     column: int
+    written: str = field(default="", compare=False)
+    meant: str = field(default="", compare=False)
+
+    @property
+    def message_en(self) -> str:
+        where = f"line {self.line}, column {self.column}"
+        if self.written:
+            return f"{where}: {self.written} is a mistyped tag; write [{self.name}]"
+        hint = f"; did you mean [{self.meant}]?" if self.meant else ""
+        return f"{where}: [{self.name}] is not a tag these mails can use{hint}"
+
+    @property
+    def message_ja(self) -> str:
+        where = f"{self.line}行目 {self.column}文字目"
+        if self.written:
+            return (
+                f"{where}: 「{self.written}」はタグの書き間違いです。正しくは [{self.name}] です。"
+            )
+        hint = f"[{self.meant}] の誤りではありませんか?" if self.meant else ""
+        return f"{where}: [{self.name}] はこのメールでは使用できないタグです。{hint}"
+
+
+@dataclass(frozen=True)
+class TagWarning:
+    """Text that looks like a mistyped tag but may be meant as written: saved, with a warning.
+    It reaches the customer as literal text."""
+
+    written: str
+    line: int
+    column: int
+    meant: str = ""
+
+    @property
+    def message_en(self) -> str:
+        hint = f"; did you mean [{self.meant}]?" if self.meant else ""
+        return (
+            f"line {self.line}, column {self.column}: {self.written} is not a tag and is sent "
+            f"as written{hint}"
+        )
+
+    @property
+    def message_ja(self) -> str:
+        hint = f"[{self.meant}] の誤りではありませんか?" if self.meant else ""
+        return (
+            f"{self.line}行目 {self.column}文字目: 「{self.written}」はタグとして置き換えられず、"
+            f"そのまま送られます。{hint}"
+        )
 
 
 class UnknownTagError(ValueError):
@@ -132,32 +196,112 @@ class UnknownTagError(ValueError):
 
     @property
     def message_en(self) -> str:
-        parts = [f"[{u.name}] (line {u.line}, column {u.column})" for u in self.unknown]
-        where = f" in {self.context} mails" if self.context else ""
-        return f"Unknown tag{'s' if len(parts) > 1 else ''}{where}: " + ", ".join(parts)
+        unknown = [u for u in self.unknown if not u.written]
+        typos = [u for u in self.unknown if u.written]
+        out = []
+        if unknown:
+            parts = [f"[{u.name}] (line {u.line}, column {u.column})" for u in unknown]
+            where = f" in {self.context} mails" if self.context else ""
+            out.append(f"Unknown tag{'s' if len(parts) > 1 else ''}{where}: " + ", ".join(parts))
+            out += [f"did you mean [{u.meant}] for [{u.name}]?" for u in unknown if u.meant]
+        if typos:
+            parts = [
+                f"{u.written} (line {u.line}, column {u.column}; write [{u.name}])" for u in typos
+            ]
+            out.append("Mistyped tags: " + ", ".join(parts))
+        return "; ".join(out)
 
     @property
     def message_ja(self) -> str:
-        parts = [f"[{u.name}]({u.line}行目 {u.column}文字目)" for u in self.unknown]
-        return "使用できないタグがあります: " + "、".join(parts)
+        unknown = [u for u in self.unknown if not u.written]
+        typos = [u for u in self.unknown if u.written]
+        out = []
+        if unknown:
+            parts = [f"[{u.name}]({u.line}行目 {u.column}文字目)" for u in unknown]
+            out.append("使用できないタグがあります: " + "、".join(parts))
+            out += [
+                f"[{u.name}] は [{u.meant}] の誤りではありませんか?" for u in unknown if u.meant
+            ]
+        if typos:
+            parts = [
+                f"「{u.written}」({u.line}行目 {u.column}文字目 → 正しくは [{u.name}])"
+                for u in typos
+            ]
+            out.append("タグの書き方が正しくありません: " + "、".join(parts))
+        return "。".join(out)
 
 
 def find_unknown(text: str, context: str) -> list[UnknownTag]:
-    """Every tag in ``text`` that is not in the catalogue for ``context``, in text order."""
+    """What a template may not be saved with, in text order: every tag not in the catalogue
+    for ``context``, and every clear typo of a catalogued tag (see :func:`inspect`)."""
+    return inspect(text, context)[0]
+
+
+def find_warnings(text: str, context: str) -> list[TagWarning]:
+    """Text that looks like a mistyped tag but is saved as written (see :func:`inspect`)."""
+    return inspect(text, context)[1]
+
+
+# Full-width ASCII (Ａ, ［, ＿ …) and the ideographic space read as their ASCII forms, one
+# character for one, so positions in the folded text are positions in the original.
+_FOLD = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+_OPENERS, _CLOSERS = "[【〔", "]】〕"
+# An identifier, with the brackets (any kind, spaces inside) that may stand around it.
+_CANDIDATE = re.compile(
+    r"(?:(?P<open>[\[【〔]) *)?(?<![A-Za-z0-9_])(?P<name>[A-Za-z][A-Za-z0-9_]*)(?![A-Za-z0-9_])"
+    r"(?: *(?P<close>[\]】〕]))?"
+)
+
+
+def inspect(text: str, context: str) -> tuple[list[UnknownTag], list[TagWarning]]:
+    """The tag problems of ``text``: (refused, warned), each in text order.
+
+    Refused: a tag not usable in ``context`` (``[ORDR_NO]``), and a catalogued name written
+    wrongly — in lower case or full width, with other or full-width brackets, spaces inside,
+    or one bracket missing (``[tenpo_name]``, ``［ORDER_NO］``, ``[TENPO_NAME``,
+    ``TENPO_NAME]``). Warned: what may be meant as text — a bare catalogued name in capitals
+    with an underscore (``ORDER_NO``; not ``TODAY``, an ordinary word), a lower-case name
+    with one bracket (``[today is``), an unknown tag-like name in brackets (``[FOO_BAR``).
+    Other bracketed text (``[注意]``, ``[1]``, ``a[href]``) is ordinary text.
+    """
     _require_context(context)
-    found: list[UnknownTag] = []
-    for match in TAG_PATTERN.finditer(text):
-        tag = CATALOGUE.get(match[1])
-        if tag is not None and context in tag.contexts:
+    refused: list[UnknownTag] = []
+    warned: list[TagWarning] = []
+    folded = text.translate(_FOLD)
+    for match in _CANDIDATE.finditer(folded):
+        start, end = match.span()
+        written, name = text[start:end], match["name"]
+        line = text.count("\n", 0, start) + 1
+        column = start - (text.rfind("\n", 0, start) + 1) + 1
+        upper = name.upper()
+        tag = CATALOGUE.get(upper)
+        if TAG_PATTERN.fullmatch(written):  # a tag as the language writes it
+            if tag is None or context not in tag.contexts:
+                refused.append(UnknownTag(name, line, column, meant=_closest(name, context)))
             continue
-        start = match.start()
-        line_start = text.rfind("\n", 0, start) + 1
-        found.append(UnknownTag(match[1], text.count("\n", 0, start) + 1, start - line_start + 1))
-    return found
+        opened, closed = match["open"] is not None, match["close"] is not None
+        if tag is not None:
+            half_open = opened != closed
+            if (opened and closed) or (half_open and (name.isupper() or "_" in name)):
+                refused.append(UnknownTag(upper, line, column, written=written, meant=upper))
+            elif half_open or (name == upper and "_" in name):
+                warned.append(TagWarning(written, line, column, upper))
+        elif opened or closed:
+            meant = _closest(upper, context)
+            if meant or ("_" in name and name.isupper()):
+                warned.append(TagWarning(written, line, column, meant))
+    return refused, warned
+
+
+def _closest(name: str, context: str) -> str:
+    names = [tag.name for tag in CATALOGUE.values() if context in tag.contexts]
+    found = difflib.get_close_matches(name.upper(), names, n=1, cutoff=0.8)
+    return found[0] if found else ""
 
 
 def check(text: str, context: str) -> None:
-    """Raise :class:`UnknownTagError` when ``text`` uses tags not usable in ``context``."""
+    """Raise :class:`UnknownTagError` when ``text`` uses tags not usable in ``context`` (or
+    clear typos of tags)."""
     unknown = find_unknown(text, context)
     if unknown:
         raise UnknownTagError(unknown, context)

@@ -12,10 +12,11 @@ from wtforms import StringField
 from wtforms.validators import Length
 
 from shopmail.core import member_filter
-from shopmail.extensions import db, htmx
+from shopmail.extensions import db
 from shopmail.mail.addresses import AddressError
 from shopmail.members import service as members
 from shopmail.models import Member, Message
+from shopmail.web.partials import wants_partial
 
 bp = Blueprint("members", __name__, url_prefix="/members")
 
@@ -30,7 +31,7 @@ def index():
     page = members.page_of(
         member_filter.member_query(wanted), request.args.get("page", 1, type=int)
     )
-    if htmx and not htmx.history_restore_request:
+    if wants_partial():
         return render_template("members/_table.html", wanted=wanted, page=page)
     return render_template(
         "members/index.html", wanted=wanted, page=page, choices=members.choices()

@@ -29,6 +29,7 @@ class Message(db.Model):
         CheckConstraint(check_in("state", MessageState), name="state"),
         CheckConstraint(check_in("kind", MessageKind), name="kind"),
         CheckConstraint(check_in("refused_by", RefusalSource), name="refused_by"),
+        CheckConstraint(check_in("deleted_from", MessageState), name="deleted_from"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,6 +70,10 @@ class Message(db.Model):
     bounce_diagnostic: Mapped[str] = mapped_column(Text, default="")
     soft_bounces: Mapped[int] = mapped_column(Integer, default=0)
     bounced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Staff deleted the row from the send queue: when, and the state it had then, so that it
+    # can be restored as it was for a while (automatic/send_queue.RESTORE_DAYS).
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_from: Mapped[str | None] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -9,9 +9,9 @@ from wtforms import DateField, SelectChoice, SelectField
 from wtforms.validators import Optional
 
 from shopmail.core import audit
-from shopmail.extensions import htmx
 from shopmail.models import AuditEntry
 from shopmail.web import admin_blueprint
+from shopmail.web.partials import wants_partial
 
 bp = admin_blueprint(Blueprint("audit", __name__, url_prefix="/audit"))
 
@@ -44,6 +44,7 @@ ACTION_LABELS = {
     "mails.created": _l("Automatic mails created"),
     "queue.deleted": _l("Queued mails deleted"),
     "queue.released": _l("Held mails released"),
+    "queue.restored": _l("Deleted mails restored"),
     "queue.requeued": _l("Mails sent again"),
     "record_template.created": _l("Record mail template created"),
     "record_template.updated": _l("Record mail template changed"),
@@ -51,6 +52,7 @@ ACTION_LABELS = {
     "desk_settings.record_mail_updated": _l("Record mail settings changed"),
     "record_mailing.created": _l("Record mail drafted"),
     "record_mailing.sent": _l("Record mail sent"),
+    "record_mailing.discarded": _l("Record mail draft discarded"),
     "broadcast.drafted": _l("Broadcast drafted"),
     "broadcast.composed": _l("Broadcast written"),
     "broadcast.template_applied": _l("Broadcast template applied"),
@@ -58,6 +60,7 @@ ACTION_LABELS = {
     "broadcast.paused": _l("Broadcast paused"),
     "broadcast.resumed": _l("Broadcast resumed"),
     "broadcast.cancelled": _l("Broadcast cancelled"),
+    "broadcast.discarded": _l("Broadcast draft discarded"),
     "broadcast.sent_again": _l("Undelivered broadcast mails sent again"),
     "broadcast_template.created": _l("Broadcast template created"),
     "broadcast_template.updated": _l("Broadcast template changed"),
@@ -96,7 +99,7 @@ class TrailForm(FlaskForm):
 def index():
     form = _trail_form()
     found = audit.search(_wanted(form), page=request.args.get("page", 1, type=int))
-    partial = htmx and not htmx.history_restore_request
+    partial = wants_partial()
     template = "audit/_entries.html" if partial else "audit/index.html"
     return render_template(template, form=form, found=found, label=action_label, link=object_link)
 

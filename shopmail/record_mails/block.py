@@ -70,11 +70,13 @@ def _shipment(v: dict[str, str]) -> Section:
 
 
 def _order(order: Order, v: dict[str, str], settings: DeskSettings) -> list[Section]:
+    # Prices include the consumption tax: it is shown as the part of the total it is, and the
+    # lines add up to what the customer pays.
     details = [v["ITEMS"], ""] + _fields(
-        ("商品合計", v["ITEM_TOTAL"]),
-        ("消費税", v["TAX"]),
+        ("商品合計", f"{v['ITEM_TOTAL']}（うち消費税 {v['TAX']}）"),
         ("送料", v["SHIPPING_FEE"]),
-        ("ポイント利用", f"{v['POINTS_USED']}ポイント" if order.points_used else ""),
+        ("ポイント利用", v["POINTS_DISCOUNT"] if order.points_used else ""),
+        ("ご請求額", v["TOTAL"]),
     )
     sections = [
         (

@@ -14,10 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from shopmail.core import audit, dispatch, merge, outbox
-from shopmail.core.progress import Progress
+from shopmail.core.progress import Progress, next_retry_at
 from shopmail.core.states import MessageKind, MessageState, RecordMailingState
 from shopmail.extensions import db
 from shopmail.mail import tags
@@ -137,6 +137,25 @@ def save_draft(
     mailing.header = header
     mailing.footer = footer
     mailing.insert_signature = insert_signature
+
+
+def discard_draft(mailing: RecordMailing, actor: User) -> int:
+    """Throw the draft away (it queued nothing); returns how many records it was for, 0 when
+    it is no longer a draft (sent meanwhile, or discarded in another tab)."""
+    count = len(mailing.record_ids or [])
+    gone = db.session.execute(
+        delete(RecordMailing).where(
+            RecordMailing.id == mailing.id, RecordMailing.state == RecordMailingState.DRAFT
+        ),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    if not gone:
+        return 0
+    audit.record(
+        actor, "record_mailing.discarded", mailing, record_type=mailing.record_type, count=count
+    )
+    db.session.expunge(mailing)
+    return count
 
 
 def recipients(mailing: RecordMailing) -> list[Recipient]:
@@ -268,7 +287,8 @@ def progress(mailing: RecordMailing) -> Progress:
     """Counts of the mailing's rows (it becomes "done" in the send loop: `core.run_ends`)."""
     counts = outbox.count_by_state(mailing_id=mailing.id)
     pending = sum(counts.get(state, 0) for state in OPEN_STATES)  # record rows are never held
-    return Progress.of(counts, ended=pending == 0)
+    retry = next_retry_at(mailing_id=mailing.id) if counts.get(MessageState.RETRYING) else None
+    return Progress.of(counts, ended=pending == 0, next_retry_at=retry)
 
 
 def failures(mailing: RecordMailing) -> list[Failure]:

@@ -32,8 +32,8 @@ class FilterForm(FlaskForm):
     q = SearchField(_l("Search"), validators=[Length(max=200)])
     store = SelectField(_l("Store"), validate_choice=False, default="")
     status = SelectField(_l("Status"), validate_choice=False, default="")
-    start = DateField(_l("From"), validators=[Optional()])
-    end = DateField(_l("To"), validators=[Optional()])
+    start = DateField(_l("From date"), validators=[Optional()])
+    end = DateField(_l("To date"), validators=[Optional()])
 
     def set_choices(self, stores: list, statuses: list[str]) -> None:
         self.store.choices = [("", _l("All stores"))] + [(str(s.id), s.name) for s in stores]

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from shopmail.core.states import RecordMailingState
-from shopmail.extensions import db, htmx
+from shopmail.extensions import db
 from shopmail.mail import tags
 from shopmail.models import DeskSettings, RecordMailing, RecordMailTemplate
 from shopmail.record_mails import drafts as record_mail
@@ -25,6 +25,7 @@ from shopmail.record_mails.forms import (
     show_tag_errors,
 )
 from shopmail.web import admin_only
+from shopmail.web.partials import wants_partial
 
 bp = Blueprint("records", __name__, url_prefix="/records")
 
@@ -38,10 +39,6 @@ def record_helpers():
         "record_list_endpoint": LISTS,
         "record_tags": tags.tags_for("record"),
     }
-
-
-def _partial() -> bool:
-    return bool(htmx) and not htmx.history_restore_request
 
 
 @bp.get("/orders")
@@ -66,7 +63,7 @@ def _list(record_type: str):
     page = request.args.get("page", 1, type=int)
     records = record_lists.search(record_type, list_filter(form), page)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    name = "records/_table.html" if _partial() else "records/list.html"
+    name = "records/_table.html" if wants_partial() else "records/list.html"
     return render_template(name, form=form, records=records, record_type=record_type, args=args)
 
 
@@ -134,7 +131,7 @@ def confirm(mailing_id: int):
     chosen = next((p for p in wizard["sendable"] if p.record_id == wanted), None)
     chosen = chosen or next(iter(wizard["sendable"]), None)
     preview = record_mail.render_mail(mailing, chosen) if chosen else None
-    name = "records/_preview.html" if _partial() else "records/confirm.html"
+    name = "records/_preview.html" if wants_partial() else "records/confirm.html"
     return render_template(name, mailing=mailing, chosen=chosen, preview=preview, **wizard)
 
 
@@ -149,6 +146,16 @@ def send(mailing_id: int):
     return redirect(url_for(".done", mailing_id=mailing.id))
 
 
+@bp.post("/mailings/<int:mailing_id>/discard")
+def discard(mailing_id: int):
+    mailing = _mailing(mailing_id)
+    back = url_for(LISTS[mailing.record_type])
+    if record_mail.discard_draft(mailing, current_user):
+        flash(_l("The draft was discarded."), "success")
+        return redirect(back)
+    return redirect(url_for(".done", mailing_id=mailing_id))
+
+
 @bp.get("/mailings/<int:mailing_id>/done")
 def done(mailing_id: int):
     mailing = _mailing(mailing_id)
@@ -156,7 +163,7 @@ def done(mailing_id: int):
         return redirect(url_for(".compose", mailing_id=mailing.id))
     progress = record_mail.progress(mailing)
     server_running = DeskSettings.current().mail_server_running
-    name = "records/_progress.html" if _partial() else "records/done.html"
+    name = "records/_progress.html" if wants_partial() else "records/done.html"
     failures = record_mail.failures(mailing)
     return render_template(
         name, mailing=mailing, progress=progress, failures=failures, server_running=server_running

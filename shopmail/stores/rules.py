@@ -150,6 +150,16 @@ def relay_problem(channel: str, relay_mode: str) -> object | None:
     return None
 
 
+def relay_for_channel(channel: str, relay_mode: str) -> str:
+    """The relay to offer when the channel changes: Rakuten's for a Rakuten store; a store that
+    is no longer a Rakuten store falls back to the system relay."""
+    if channel == Channel.RAKUTEN:
+        return RelayMode.RAKUTEN
+    if relay_mode == RelayMode.RAKUTEN:
+        return RelayMode.SYSTEM
+    return relay_mode
+
+
 def smtp_user_problem(relay_mode: str, smtp_user: str) -> object | None:
     """One word, no line break; Rakuten's relay needs it (the SMTP AUTH ID)."""
     if _LINE_BREAK.search(smtp_user) or " " in smtp_user:

@@ -6,17 +6,16 @@ The rules are checked before: `forms.StoreForm` runs each rule of `rules` as a v
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from flask_babel import gettext
 
-from shopmail.core import audit, crypto, dispatch, relays
+from shopmail.core import audit, crypto, dispatch, relay_answers, relays
+from shopmail.core.relay_answers import RelayAnswer
 from shopmail.core.states import Channel, RelayMode
 from shopmail.extensions import db
 from shopmail.mail.addresses import parse_address, parse_address_list
-from shopmail.mail.transport import Outcome, Result
+from shopmail.mail.transport import Result
 from shopmail.models import DeskSettings, Store, User
 
 # The settings a store keeps, in the form's order; a new store starts from NEW_STORE.
@@ -69,7 +68,6 @@ OWN_RELAY_NUMBERS = (
 )
 RELAY_FIELDS = ("mobile_charset", "relay_mode", "smtp_host", "smtp_security", *OWN_RELAY_NUMBERS)
 LOCKED_FIELDS = (*SENDER_FIELDS, *RELAY_FIELDS, "smtp_user", "smtp_password")
-_REPLY_CODE = re.compile(r"^\s*(\d{3})\b")
 
 
 def settings_of(store: Store | None) -> dict[str, object]:
@@ -147,16 +145,7 @@ def set_mail_server(running: bool, actor: User) -> bool:
     return True
 
 
-@dataclass(frozen=True)
-class TestMailAnswer:
-    """The relay's answer in plain words, and its own words beneath."""
-
-    ok: bool
-    message: str
-    reply: str
-
-
-def send_test(store: Store, user: User) -> TestMailAnswer:
+def send_test(store: Store, user: User) -> RelayAnswer:
     """Send a test mail through the store's relay to the user; works with the server stopped."""
     from shopmail.core import sending
 
@@ -172,32 +161,6 @@ def send_test(store: Store, user: User) -> TestMailAnswer:
     return answer
 
 
-def explain(result: Result, to_addr: str) -> TestMailAnswer:
-    """A relay's answer as a merchant would say it: sent, or what to check."""
-    found = _REPLY_CODE.match(result.reply)
-    code = result.code or (int(found.group(1)) if found else None)
-    reply = f"{result.code} {result.reply}" if result.code else result.reply
-    lowered = result.reply.lower()
-    if result.outcome is Outcome.SENT:
-        return TestMailAnswer(True, gettext("Sent: %(reply)s", reply=reply), reply)
-    if code in (530, 534, 535) or "smtp auth" in lowered or "authentication" in lowered:
-        message = gettext(
-            "Authentication failed: the mail server did not accept the user (SMTP AUTH ID) "
-            "and password. Check them, save, and try again."
-        )
-    elif code is None and any(w in lowered for w in ("connect", "set-up", "timed out", "lost")):
-        message = gettext(
-            "Could not connect to the mail server. Check the host name, port and encryption, "
-            "and that the server is reachable."
-        )
-    elif code in (550, 551, 552, 553):
-        message = gettext(
-            "The recipient was refused: the mail server did not accept %(to)s.", to=to_addr
-        )
-    elif code is not None and 400 <= code < 500:
-        message = gettext("The mail server refused for now. Try again in a few minutes.")
-    elif code is not None and code >= 500:
-        message = gettext("The mail server refused the mail.")
-    else:
-        message = gettext("The test mail could not be sent.")
-    return TestMailAnswer(False, message, reply)
+def explain(result: Result, to_addr: str) -> RelayAnswer:
+    """A relay's answer to the test mail as a merchant would say it: sent, or what to check."""
+    return relay_answers.explain(result, to_addr, gettext("The test mail could not be sent."))

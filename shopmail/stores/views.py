@@ -13,7 +13,7 @@ from shopmail.core.states import RelayMode
 from shopmail.extensions import db, htmx
 from shopmail.models import DeskSettings, Store
 from shopmail.models.stores import CHANNELS_OFF_SYSTEM_DOMAIN
-from shopmail.stores import dns, settings
+from shopmail.stores import dns, rules, settings
 from shopmail.stores.forms import RELAY_LABELS, StoreForm, SwitchForm
 from shopmail.web import admin_blueprint, safe_next
 
@@ -72,6 +72,34 @@ def test_mail(store_id: int):
     return redirect(url_for(".edit", store_id=store.id))
 
 
+@bp.get("/relay-parts")
+def relay_parts():
+    """The sender hints and the relay choice for the channel and relay being chosen (htmx, on
+    change): a Rakuten store gets Rakuten's relay at once, not after a refused save."""
+    store = db.session.get(Store, request.args.get("store_id", 0, type=int))
+    form = StoreForm(store, formdata=request.args)
+    locked = store is not None and DeskSettings.current().mail_server_running
+    if not locked:
+        form.relay_mode.data = rules.relay_for_channel(form.channel.data, form.relay_mode.data)
+    return render_template("stores/_relay_parts.html", **_relay_parts(form, locked))
+
+
+def _relay_parts(form: StoreForm, locked: bool) -> dict:
+    """What the sender hints and the relay choice are rendered from."""
+    mode = form.relay_mode.data
+    env_prefix = LIMITS_FROM_ENVIRONMENT.get(mode)
+    return dict(
+        form=form,
+        locked=locked,
+        domain=form.system_domain,
+        off_domain=CHANNELS_OFF_SYSTEM_DOMAIN,
+        relay_labels=RELAY_LABELS,
+        # The limits the chosen system or Rakuten relay has (a store not saved: only its mode).
+        env_limits=relays.limits_for(Store(relay_mode=mode)) if env_prefix else None,
+        env_prefix=env_prefix,
+    )
+
+
 @bp.post("/mail-server")
 def mail_server():
     """The mail server switch (also used by the operations page): running=1 starts, 0 stops."""
@@ -80,12 +108,22 @@ def mail_server():
     if form.running.data not in ("0", "1"):
         flash(_l("Choose whether to start or stop the mail server."), "error")
     elif settings.set_mail_server(running, current_user) and running:
-        flash(_l("The mail server was started: mail is going out."), "success")
+        flash(_started_message(), "success")
     elif running:
         flash(_l("The mail server is already running."), "success")
     else:
         flash(_l("The mail server is stopped: no mail is going out."), "success")
     return redirect(safe_next(form.next.data or url_for(".index")))
+
+
+def _started_message():
+    """What starting the server really does: automatic mails go out only while sending is on."""
+    if DeskSettings.current().auto_send:
+        return _l("The mail server was started: mail is going out.")
+    return _l(
+        "The mail server was started: record mails and broadcasts are going out. "
+        "Automatic mails wait until sending is switched on."
+    )
 
 
 def _saved(store: Store):
@@ -104,24 +142,15 @@ def _page(form: StoreForm, store: Store | None, test_result: dict | None = None)
     desk = DeskSettings.current()
     if test_result and store is not None and test_result.get("store_id") != store.id:
         test_result = None
-    mode = form.relay_mode.data
-    env_prefix = LIMITS_FROM_ENVIRONMENT.get(mode)
     return render_template(
         "stores/edit.html",
-        form=form,
         store=store,
         desk=desk,
-        locked=store is not None and desk.mail_server_running,
         has_password=bool(store and store.smtp_password_enc),
         mask=crypto.MASK,
-        domain=form.system_domain,
-        off_domain=CHANNELS_OFF_SYSTEM_DOMAIN,
         test_result=test_result,
         status=relays.status_of(store) if store is not None else None,
         dns=dns.guide_for(store) if store is not None else None,
-        relay_labels=RELAY_LABELS,
-        # The limits the chosen system or Rakuten relay has (a store not saved: only its mode).
-        env_limits=relays.limits_for(Store(relay_mode=mode)) if env_prefix else None,
-        env_prefix=env_prefix,
+        **_relay_parts(form, locked=store is not None and desk.mail_server_running),
         here=request.path,
     )

@@ -182,7 +182,7 @@ def _security_headers(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """The access rules, error pages, navigation and labels every blueprint shares."""
-    from shopmail.web import labels, nav
+    from shopmail.web import labels, nav, partials
 
     login.user_loader(_load_user)
     login.login_view = "auth.login"
@@ -193,3 +193,4 @@ def init_app(app: Flask) -> None:
     _error_pages(app)
     nav.init_app(app)
     labels.init_app(app)
+    partials.init_app(app)

@@ -21,3 +21,21 @@ document.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+
+// A submit button with data-confirm="question" asks before it sends its form. With
+// data-confirm-count="name", "{n}" in the question is how many boxes of that name are ticked —
+// or data-confirm-all-count when the box named by data-confirm-all is ticked; with none ticked
+// it does not ask (the desk answers that nothing was ticked).
+document.addEventListener("submit", (event) => {
+  const button = event.submitter;
+  if (!button || !button.matches("[data-confirm]")) return;
+  const { confirm: question, confirmCount, confirmAll, confirmAllCount } = button.dataset;
+  let n = 0;
+  if (confirmCount) {
+    const form = event.target;
+    const all = confirmAll && form.querySelector(`input[name="${confirmAll}"]:checked`);
+    n = all ? Number(confirmAllCount) : form.querySelectorAll(`input[name="${confirmCount}"]:checked`).length;
+    if (n === 0) return;
+  }
+  if (!window.confirm(question.replace("{n}", n.toLocaleString("ja-JP")))) event.preventDefault();
+});

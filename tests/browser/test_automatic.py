@@ -35,11 +35,15 @@ def test_admin_creates_reviews_releases_sends_and_sees_the_history(
     expect(page.get_by_role("cell", name="購入者 B-2 <test-order@example.jp>")).to_be_visible()
     expect(page.get_by_text("確認待ち(保留)").first).to_be_visible()
     page.get_by_label("選択 test-order@example.jp").check()
+    page.once("dialog", lambda dialog: dialog.accept())  # "1 通のメールを削除します。…"
     page.get_by_role("button", name="選択したメールを削除").click()
-    expect(page.get_by_role("status")).to_contain_text("1件のメールを削除しました")
+    expect(page.get_by_role("status")).to_contain_text("1通のメールを削除しました")
     expect(page.get_by_text("test-order@example.jp")).to_have_count(0)
-    page.get_by_role("button", name="保留中の1件すべての送信を許可").click()
-    expect(page.get_by_role("status")).to_contain_text("1件のメールを送信待ちにしました")
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.accept()))
+    page.get_by_role("button", name="保留中の1通すべての送信を許可").click()
+    expect(page.get_by_role("status")).to_contain_text("1通のメールを送信待ちにしました")
+    assert questions == ["確認待ちの 1 通すべてをお客様に送信します。よろしいですか？"]
 
     page.get_by_role("link", name="運用設定").click()
     page.get_by_role("button", name="メールサーバを開始").click()

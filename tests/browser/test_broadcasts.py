@@ -45,13 +45,13 @@ def test_send_to_a_bookmarked_filter_and_flag_a_refused_address(
     page = sign_in(staff, PASSWORD)
 
     page.goto(f"{live_server}/members/?industry=食品")
-    expect(page.get_by_text("該当する会員: 60 件")).to_be_visible()
+    expect(page.get_by_text("該当する会員: 60 名")).to_be_visible()
     page.get_by_label("会社名・担当者名・メールアドレス・会員番号").fill("m42@")
     page.get_by_role("button", name="検索", exact=True).click()
-    expect(page.get_by_text("該当する会員: 1 件")).to_be_visible()
+    expect(page.get_by_text("該当する会員: 1 名")).to_be_visible()
     expect(page).to_have_url(re.compile(r"q=m42%40"))  # the filter went into the URL
     page.go_back()
-    expect(page.get_by_text("該当する会員: 60 件")).to_be_visible()
+    expect(page.get_by_text("該当する会員: 60 名")).to_be_visible()
 
     page.get_by_role("button", name="検索結果すべてに送信").click()
     expect(page.get_by_role("heading", name="配信メールの作成")).to_be_visible()

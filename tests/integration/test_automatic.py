@@ -120,7 +120,7 @@ def test_first_start_creates_held_mails_that_go_out_once_released(
     assert sorted(len(v) for v in to.values()) == [1, 1, 2, 3]
 
     mobile_mail = to["hanako@docomo.ne.jp"][0]
-    assert mobile_mail.message["Subject"] == "ご注文確認R-2"
+    assert mobile_mail.message["Subject"] == "【さくら雑貨 rakuten店】ご注文確認R-2"
     assert "rakuten 携帯署名" in mobile_mail.message.get_content()
     assert "PC署名" not in mobile_mail.message.get_content()
     repeat_mail = to["jiro@example.jp"][0]
@@ -372,7 +372,7 @@ def test_switches_are_audited_and_the_guide_follows_the_data(app, admin_client, 
     db.session.commit()  # as the job (or command) commits
     guide = admin_client.get(page).get_data(as_text=True)
     assert 'data-step="1" data-state="done"' in guide and 'data-step="2" data-state="next"' in guide
-    assert "確認待ちのメール 1件" in guide
+    assert "確認待ちのメール 1通" in guide
     post(admin_client, "/automatic/queue/release", {"held": "all"})
     guide = admin_client.get(page).get_data(as_text=True)
     assert 'data-step="2" data-state="done"' in guide and 'data-step="3" data-state="next"' in guide

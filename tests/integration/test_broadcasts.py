@@ -226,7 +226,10 @@ def test_sending_more_than_the_quota_left_is_refused_and_changes_nothing(
     assert compose(staff_client, bid, mail_store).status_code == 302
     settings(quota_limit=10)
     response = send(staff_client, bid)
-    assert response.headers["Location"].endswith(f"/broadcasts/{bid}/confirm")
+    # Back to writing, with the refusal said once (the confirm step would have said it again).
+    assert response.headers["Location"].endswith(f"/broadcasts/{bid}/compose")
+    page = staff_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert page.count("この配信は 25 通を送信しますが、今月の残りは 10 通です。") == 1
     db.session.expire_all()
     assert db.session.get(Broadcast, bid).state == "draft"
     assert outbox.count_by_state() == {} and used_quota() == 0
@@ -260,7 +263,7 @@ def test_pause_stops_sending_and_resume_finishes(app, staff_client, mail_store, 
     assert smtp_server.messages == []
     assert outbox.count_by_state(broadcast_id=bid) == {"queued": 40}
     page = staff_client.get(f"/broadcasts/{bid}/progress").get_data(as_text=True)
-    assert "送信停止中" in page and "再開" in page
+    assert "一時停止中" in page and "再開" in page
 
     staff_client.post(f"/broadcasts/{bid}/resume", data={"csrf_token": token})
     run_worker(app)

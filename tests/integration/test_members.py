@@ -33,7 +33,7 @@ def test_a_bookmarked_filter_url_shows_the_count_and_pages_of_50(staff_client):
     add(120)
     MemberFactory(number="X1", company="衣料店", email="x@example.jp", industry="衣料")
     page = staff_client.get("/members/?industry=食品").get_data(as_text=True)
-    assert "該当する会員: 120 件" in page
+    assert "該当する会員: 120 名" in page
     assert page.count('name="member_ids"') == 50
     assert "衣料店" not in page
     assert "<option selected>食品</option>" in page  # the select shows the filter
@@ -47,7 +47,7 @@ def test_htmx_gets_only_the_table(staff_client):
     response = staff_client.get("/members/?q=m1%40", headers={"HX-Request": "true"})
     page = response.get_data(as_text=True)
     assert "<html" not in page and 'id="member-table"' in page
-    assert "該当する会員: 1 件" in page
+    assert "該当する会員: 1 名" in page
     assert "HX-Request" in response.headers["Vary"]
 
 
@@ -60,7 +60,7 @@ def test_invalid_members_show_a_flag(staff_client):
 def test_a_bad_date_says_so(staff_client):
     add(1)
     page = staff_client.get("/members/?purchased_from=2026-99-99").get_data(as_text=True)
-    assert "日付(YYYY-MM-DD)ではありません" in page and "該当する会員: 1 件" in page
+    assert "日付(YYYY-MM-DD)ではありません" in page and "該当する会員: 1 名" in page
 
 
 def test_staff_fix_the_address_then_clear_the_flag(staff_client):

@@ -188,7 +188,7 @@ def test_three_ticked_orders_each_get_only_their_own_order(
         ]
         assert positions == sorted(positions)
         assert "決済方法：クレジットカード" in body and "注文総額：5,060円" in body
-        assert "商品合計：4,400円" in body and "消費税：400円" in body and "送料：660円" in body
+        assert "商品合計：4,400円（うち消費税 400円）\n送料：660円\nご請求額：5,060円" in body
         assert "メールアドレス：" + email in body and "電話番号：075-000-0001" in body
     db.session.expire_all()
     rows = db.session.scalars(db.select(Message).order_by(Message.id)).all()
@@ -279,7 +279,7 @@ def test_points_and_options_appear_only_when_used(app, mail_store, smtp_server, 
     plain_body = text_of(mails["taro@example.jp"])
     points_body = text_of(mails["hanako@example.jp"])
     assert "ポイント" not in plain_body and "ギフト包装" not in plain_body
-    assert "ポイント利用：300ポイント" in points_body
+    assert "ポイント利用：-300円" in points_body
     assert "・今治タオル\n  (ギフト包装: あり)" in points_body
 
 

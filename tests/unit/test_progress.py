@@ -31,3 +31,21 @@ def test_an_ended_batch_with_a_failure_or_an_unknown_is_not_all_sent():
 def test_nothing_to_send_counts_as_complete():
     progress = Progress.of({}, ended=True)
     assert (progress.total, progress.percent, progress.remaining) == (0, 100, 0)
+
+
+def test_mails_waiting_for_a_retry_keep_the_bar_below_100_and_say_when():
+    from datetime import UTC, datetime
+
+    at = datetime(2026, 11, 2, 5, 7, tzinfo=UTC)
+    progress = Progress.of({"sent": 998, "retrying": 2}, ended=False, next_retry_at=at)
+    assert progress.percent == 99 and progress.retrying == 2 and progress.next_retry_at == at
+    assert Progress.of({"sent": 3}, ended=True, next_retry_at=at).next_retry_at is None
+
+
+def test_a_cancelled_batch_fills_the_bar_only_with_what_was_tried():
+    progress = Progress.of({"sent": 30, "failed": 2, "deleted": 68}, ended=True, cancelled=True)
+    assert progress.percent == 32 and not progress.all_sent
+    assert Progress.of({"deleted": 4}, ended=True, cancelled=True).percent == 0
+    assert Progress.of({}, ended=True, cancelled=True).percent == 0
+    # Rows staff deleted from a batch that was not cancelled count as done.
+    assert Progress.of({"sent": 2, "deleted": 2}, ended=True).percent == 100

@@ -81,7 +81,8 @@ def test_an_order_block_has_the_manuals_parts_in_order():
     block = record_block("order", an_order(), settings())
     assert sections(block) == ["■ご注文内容", "■ご注文詳細", "■ご注文者様情報", "■配送先情報"]
     assert "注文番号：A-1001\n" in block and "決済方法：クレジットカード\n" in block
-    assert "商品合計：5,390円\n消費税：490円\n送料：0円" in block
+    # The tax is the part of the price it is, not an amount on top; the lines add up.
+    assert "商品合計：5,390円（うち消費税 490円）\n送料：0円\nご請求額：5,390円" in block
     assert "氏名：山田 太郎 様\n住所：〒600-8216 京都府京都市下京区" in block
     # Empty parts are left out: no ship-to company, no postal code.
     assert "会社名" not in block and "住所：東京都千代田区" in block
@@ -94,7 +95,7 @@ def test_points_and_options_only_when_used():
         OrderLineFactory.build(name="手ぬぐい", unit_price=990, quantity=1, options="名入れ: 山田")
     ]
     used = record_block("order", an_order(points_used=300, lines=lines), settings())
-    assert "ポイント利用：300ポイント" in used and "・手ぬぐい\n  (名入れ: 山田)" in used
+    assert "ポイント利用：-300円\nご請求額：" in used and "・手ぬぐい\n  (名入れ: 山田)" in used
 
 
 @pytest.mark.parametrize(
