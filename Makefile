@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HTMX := static/vendor/htmx.min.js
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/shopmail_test
 
-.PHONY: run test test-sqlite test-postgres bench lint format deps machine
+.PHONY: run test test-sqlite test-postgres bench lint format deps machine screens
 
 deps: $(VENV)/.installed $(HTMX)
 
@@ -45,6 +45,10 @@ bench: deps
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix >/dev/null; postfix stop 2>/dev/null || true; }
 	pg_isready -h 127.0.0.1 -p 5432 -q || bash .ci/setup-machine
 	$(BIN)/python -m bench
+
+## make screens: rewrites docs/screens/*.png (1366×768, Japanese Chromium); look before committing
+screens: deps
+	$(BIN)/pytest tests/browser/screens.py -q -p no:cacheprovider
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -62,17 +62,18 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _blueprints() -> list:
     """Every area of the desk, one blueprint per view module (`<feature>/*views.py`)."""
+    from shopmail.automatic import operations_views
     from shopmail.automatic import views as automatic
     from shopmail.bounces import views as bounces
     from shopmail.broadcasts import api_views as broadcasts_api
-    from shopmail.broadcasts import unsubscribe_views
+    from shopmail.broadcasts import schedule_views, test_send_views, unsubscribe_views
     from shopmail.broadcasts import views as broadcasts
     from shopmail.data_in import api_views, import_views, token_views
     from shopmail.members import views as members
     from shopmail.people import account_views, audit_views, login_views, user_views
     from shopmail.record_mails import views as record_mails
     from shopmail.stores import views as stores
-    from shopmail.web import home_views
+    from shopmail.web import home_views, version_views
 
     return [
         (home_views.bp, None),
@@ -80,15 +81,19 @@ def _blueprints() -> list:
         (account_views.bp, None),
         (user_views.bp, None),
         (audit_views.bp, None),
+        (operations_views.bp, None),
         (automatic.bp, None),
         (bounces.bp, None),
         (record_mails.bp, None),
         (members.bp, None),
         (broadcasts.bp, None),
+        (schedule_views.bp, None),
+        (test_send_views.bp, None),
         (unsubscribe_views.bp, None),
         (stores.bp, None),
         (import_views.bp, None),
         (token_views.bp, None),
+        (version_views.bp, None),
         (api_views.bp, "/api/v1"),
         (broadcasts_api.bp, "/api/v1"),
     ]

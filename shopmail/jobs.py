@@ -12,6 +12,7 @@ from flask import current_app
 from shopmail.automatic import creation as automatic
 from shopmail.bounces import mailbox as bounce_mailbox
 from shopmail.broadcasts import rendering
+from shopmail.broadcasts import schedule as broadcast_schedule
 from shopmail.core import delivery, dispatch, sending
 from shopmail.core.states import AUTOMATIC_KINDS, MessageKind
 
@@ -49,9 +50,15 @@ def poll_bounce_mailboxes() -> dict[str, int]:
     return bounce_mailbox.poll_all(current_app.config.get("SHOPMAIL_BOUNCE_MAILBOX") or "")
 
 
+def start_due_broadcasts() -> dict[str, int]:
+    """Start the scheduled broadcast whose time has come (woken at its time, and each minute)."""
+    return broadcast_schedule.start_due()
+
+
 # The periodic jobs: (function, queue, when). Every one is idempotent: a double run changes nothing.
 PERIODIC = (
     (reconcile, "default", {"interval": 60}),
     (create_mails, "default", {"cron": "0 * * * *", "job_timeout": CREATION_TIMEOUT}),
     (poll_bounce_mailboxes, "default", {"interval": 300}),
+    (start_due_broadcasts, "default", {"interval": 60}),
 )

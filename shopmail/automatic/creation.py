@@ -21,12 +21,11 @@ from types import SimpleNamespace
 
 from sqlalchemy import ARRAY, Integer, any_, bindparam, exists, func, select
 
-from shopmail.automatic import templates
+from shopmail.automatic import template_choice, templates
 from shopmail.core import audit, merge, outbox
 from shopmail.core.i18n import TOKYO
 from shopmail.core.states import AUTOMATIC_KINDS, Channel, MessageKind, MessageState
 from shopmail.extensions import db
-from shopmail.mail.addresses import device_of
 from shopmail.models import DeskSettings, KindSetting, Message, Order, OrderLine, Shipment, Store
 from shopmail.models.types import utcnow
 
@@ -217,22 +216,12 @@ def _with_lines_and_shipments(page) -> list[SimpleNamespace]:
 
 
 def _row(kind, store, order, resolver, fixed, bank, report) -> dict | None:
-    device = device_of(order.buyer_email)
-    shipment = None
-    if kind == MessageKind.ORDER_CONFIRMATION:
-        variant = templates.stage_for(order.purchase_count, store.repeat_from_count)
-    else:
-        shipment = _first_confirmed(order.shipments)
-        variant = (
-            (shipment.carrier or order.delivery_method)
-            if kind == MessageKind.SHIPPING_NOTICE
-            else ""
-        )
-    template = resolver.compiled(store.id, kind, device, variant, fixed)
-    if template is None:
-        report.missing_templates[f"{store.name} / {variant or '-'} / {device}"] += 1
+    shipment = None if kind == MessageKind.ORDER_CONFIRMATION else _first_confirmed(order.shipments)
+    choice = template_choice.choose(resolver, kind, store, order, shipment, fixed)
+    if choice.compiled is None:
+        report.missing_templates[f"{store.name} / {choice.variant or '-'} / {choice.device}"] += 1
         return None
-    subject, body = template.render(merge.order_values(order, shipment, bank))
+    subject, body = choice.compiled.render(merge.order_values(order, shipment, bank))
     return {
         "dedupe_key": f"{kind}:order:{order.id}",
         "kind": kind,
@@ -242,9 +231,10 @@ def _row(kind, store, order, resolver, fixed, bank, report) -> dict | None:
         "record_id": order.id,
         "to_addr": order.buyer_email.strip(),
         "to_name": order.buyer_name,
-        "device": device,
+        "device": choice.device,
         "subject": subject,
         "body": body,
+        "template_choice": choice.why,
     }
 
 

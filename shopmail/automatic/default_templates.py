@@ -1,6 +1,6 @@
-"""The Japanese templates shopmail ships: the common default (共通設定(規定値)) of every kind.
+"""The Japanese templates shopmail ships: the common default (共通設定(既定値)) of every kind.
 
-Seeded on first need (see `order_templates.ensure_defaults`): every kind × PC / mobile, order
+Seeded on first need (see `seeding.ensure_defaults`): every kind × PC / mobile, order
 confirmation in stage 1 (first purchase) and stage 2 (repeat customer), shipping notice as a
 generic variant "" plus one per common carrier. Mobile versions are short and sign with
 [SIGN_M]; PC versions sign with [SIGN].
@@ -16,6 +16,7 @@ import hashlib
 from shopmail.core.states import MessageKind
 
 DEFAULT_CARRIERS: tuple[str, ...] = ("ヤマト運輸", "佐川急便", "日本郵便")
+DEFAULT_SCOPE = "default"  # the scope of the common defaults (store templates: "store:<id>")
 
 _RULE = "━━━━━━━━━━━━━━━━━━━━━━━━━━"
 
@@ -77,7 +78,7 @@ def _confirmation(stage: str) -> list[tuple[str, str, str, str, str]]:
             MessageKind.ORDER_CONFIRMATION,
             "mobile",
             stage,
-            "【[TENPO_NAME]】ご注文確認[ORDER_NO]",
+            "【[TENPO_NAME]】ご注文確認（[ORDER_NO]）",
             mobile,
         ),
     ]

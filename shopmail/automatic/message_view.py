@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shopmail.automatic import template_choice
 from shopmail.core import sending
 from shopmail.extensions import db
 from shopmail.mail.addresses import Address, parse_address
@@ -69,6 +70,11 @@ def fallback_of(row: Message) -> str | None:
         return utf8_fallback(sending.build_mail(row, store))
     except ValueError:
         return None
+
+
+def template_why(row: Message) -> str:
+    """Which template the row's mail was made from and why, as decided at its creation."""
+    return template_choice.describe(row.template_choice)
 
 
 def address_of(addr: Address | str) -> Address:

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from shopmail.automatic import templates
-from shopmail.core import audit, dispatch
+from shopmail.core import audit, dispatch, quiet_hours
 from shopmail.core.states import AUTOMATIC_KINDS, MessageKind, MessageState, StepState
 from shopmail.extensions import db
 from shopmail.models import AuditEntry, DeskSettings, KindSetting, Message, Order, Shipment, Store
@@ -24,6 +24,7 @@ from shopmail.models.types import utcnow
 
 MAX_FOLLOW_UP_DAYS = 365
 MAX_REPEAT_COUNT = 1000
+MIN_LINE_WIDTH, MAX_LINE_WIDTH = 10, 499  # 499 full-width characters fill 998 bytes
 CREATION_TIMEOUT = 3600
 
 
@@ -56,6 +57,29 @@ def set_switch(actor, name: str, on: bool) -> bool:
     if name == "auto_send" and on:
         dispatch.send_soon()  # mail queued while sending was off goes now
     return True
+
+
+def set_line_width(actor, width: int) -> bool:
+    """How wide (full-width characters) a mobile template's line may be before the content
+    checks warn; raises RuleError out of range. False when nothing changed."""
+    if not MIN_LINE_WIDTH <= width <= MAX_LINE_WIDTH:
+        raise RuleError(width)
+    settings = DeskSettings.get()
+    if settings.mobile_line_width == width:
+        return False
+    audit.record(
+        actor, "desk.line_width_updated", settings, old=settings.mobile_line_width, new=width
+    )
+    settings.mobile_line_width = width
+    return True
+
+
+def set_quiet_hours(actor, kind: str, window: quiet_hours.Window) -> bool:
+    """The hours the kind is sent in; mail that waited and may go now goes."""
+    changed = quiet_hours.save_window(actor, kind, window)
+    if changed:
+        dispatch.send_soon()
+    return changed
 
 
 def start_creation(actor_email: str) -> None:

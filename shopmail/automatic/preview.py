@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from shopmail.automatic import templates
+from shopmail.automatic import template_choice, templates
 from shopmail.automatic.templates import Selection
 from shopmail.core import merge
 from shopmail.core.states import MessageKind
@@ -22,6 +22,10 @@ class Preview:
     body: str
     order: Order
     sample_shipment: bool = False  # the order has no confirmed shipment: its values are made up
+    # Which template this order gets with the templates saved now, and why (template_choice).
+    why: str = ""
+    # The order gets another template than the slot being edited (the key of the one it gets).
+    other_template: tuple | None = None
 
 
 def sample_order(sel: Selection) -> tuple[Order, Shipment | None] | None:
@@ -64,4 +68,15 @@ def preview(sel: Selection, subject: str, body: str) -> Preview | None:
         **merge.store_values(order.store),
         **merge.order_values(order, shipment, templates.bank_account_text()),
     }
-    return Preview(tags.render(subject, values), tags.render(body, values), order, made_up)
+    choice = template_choice.choose(
+        templates.Resolver.load(), sel.kind, order.store, order, shipment, {}
+    )
+    other = choice.key if choice.key not in (None, sel.key) else None
+    return Preview(
+        tags.render(subject, values),
+        tags.render(body, values),
+        order,
+        made_up,
+        template_choice.describe(choice.why),
+        other,
+    )

@@ -1,7 +1,7 @@
 """Automatic-mail templates: which one a mail uses, compiling it once, editing and resetting.
 
 Resolution (most specific first): the store's own template, then the common default
-(共通設定(規定値)); per recipient device (PC / mobile by address); per stage for order
+(共通設定(既定値)); per recipient device (PC / mobile by address); per stage for order
 confirmations ("1" first purchase, "2" repeat customer); per carrier for shipping notices,
 falling back to the generic "" variant (store, then default) when a carrier has none.
 A store row exists only while the store overrides the default (`scope` "store:<id>").
@@ -14,14 +14,20 @@ from dataclasses import dataclass
 
 from sqlalchemy import select, union
 
-from shopmail.automatic.default_templates import DEFAULT_CARRIERS, is_retired, shipped_templates
-from shopmail.core import audit
+from shopmail.automatic.default_templates import DEFAULT_CARRIERS, DEFAULT_SCOPE
+from shopmail.automatic.seeding import (
+    ensure_defaults,
+    following_shipped,
+    seeded_kinds,
+    shipped_by_key,
+    shipped_defaults,
+)
+from shopmail.core import audit, template_versions
 from shopmail.core.states import AUTOMATIC_KINDS, MessageKind
 from shopmail.extensions import db
-from shopmail.mail import tags
+from shopmail.mail import content_checks, tags
 from shopmail.models import DeskSettings, Order, OrderMailTemplate, Shipment, Store
 
-DEFAULT_SCOPE = "default"
 DEVICES = ("pc", "mobile")
 STAGES = ("1", "2")
 TAG_CONTEXT = "order"
@@ -89,11 +95,13 @@ class Resolver:
     def __init__(self, templates: Iterable) -> None:
         self.rows = {(t.scope, t.kind, t.device, t.variant): t for t in templates}
         self._compiled: dict[tuple, Compiled | None] = {}
+        self._found: dict[tuple, OrderMailTemplate | None] = {}
+        self._origins: dict[tuple, str] = {}
 
     @classmethod
     def load(cls) -> Resolver:
         rows = following_shipped(db.session.scalars(select(OrderMailTemplate)))
-        return cls([*rows, *shipped_defaults(_seeded_kinds())])
+        return cls([*rows, *shipped_defaults(seeded_kinds())])
 
     def find(self, store_id: int | None, kind: str, device: str, variant: str):
         for key in candidates(store_id, kind, device, variant):
@@ -104,89 +112,37 @@ class Resolver:
     def compiled(
         self, store_id: int, kind: str, device: str, variant: str, fixed: Mapping[str, str]
     ) -> Compiled | None:
+        return self.resolved(store_id, kind, device, variant, fixed)[0]
+
+    def resolved(
+        self, store_id: int, kind: str, device: str, variant: str, fixed: Mapping[str, str]
+    ) -> tuple[Compiled | None, OrderMailTemplate | None]:
+        """The compiled template and the row it came from (which one won: see
+        automatic/template_choice.py), found and compiled once per key."""
         key = (store_id, kind, device, variant)
         if key not in self._compiled:
             found = self.find(store_id, kind, device, variant)
             self._compiled[key] = found and Compiled(
                 compile_text(found.subject, fixed), compile_text(found.body, fixed)
             )
-        return self._compiled[key]
+            self._found[key] = found
+        return self._compiled[key], self._found[key]
 
-
-def _seeded_kinds() -> set[str]:
-    return set(
-        db.session.scalars(
-            select(OrderMailTemplate.kind)
-            .where(OrderMailTemplate.scope == DEFAULT_SCOPE)
-            .distinct()
-        )
-    )
-
-
-def shipped_defaults(seeded: set[str]) -> list[OrderMailTemplate]:
-    """The shipped common defaults of the kinds not seeded yet, as unsaved rows: read as
-    templates until an admin first saves a default of the kind (a read writes nothing)."""
-    return [
-        OrderMailTemplate(scope=DEFAULT_SCOPE, store_id=None, **t)
-        for t in shipped_templates()
-        if t["kind"] not in seeded
-    ]
-
-
-def _shipped_by_key() -> dict[tuple, dict[str, str]]:
-    return {(t["kind"], t["device"], t["variant"]): t for t in shipped_templates()}
-
-
-def following_shipped(rows: Iterable) -> list:
-    """The rows, with every seeded common default that still holds an earlier shipped text
-    (never edited) read as today's shipped text instead (unsaved: a read writes nothing)."""
-    current = _shipped_by_key()
-    out = []
-    for row in rows:
-        key = (str(row.kind), row.device, row.variant)
-        if (
-            row.scope == DEFAULT_SCOPE
-            and key in current
-            and is_retired(*key, row.subject, row.body)
-        ):
-            row = OrderMailTemplate(scope=DEFAULT_SCOPE, store_id=None, **current[key])
-        out.append(row)
-    return out
-
-
-def refresh_retired_defaults() -> int:
-    """Write today's shipped text into every seeded default still holding an earlier shipped
-    text (see `following_shipped`); edited defaults and store templates stay as they are."""
-    current = _shipped_by_key()
-    changed = 0
-    for row in db.session.scalars(select(OrderMailTemplate).filter_by(scope=DEFAULT_SCOPE)):
-        key = (str(row.kind), row.device, row.variant)
-        if key in current and is_retired(*key, row.subject, row.body):
-            row.subject, row.body = current[key]["subject"], current[key]["body"]
-            changed += 1
-    return changed
-
-
-def ensure_defaults() -> int:
-    """Seed the shipped common defaults of every kind that has none yet (before a default is
-    first saved), and bring never-edited seeded defaults up to today's shipped text. A kind
-    already seeded is otherwise left as the admins keep it; returns how many rows were added.
-    """
-    refresh_retired_defaults()
-    seeded = _seeded_kinds()
-    missing = [t for t in shipped_templates() if t["kind"] not in seeded]
-    if not missing:
-        return 0
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(OrderMailTemplate).values(
-        [{"scope": DEFAULT_SCOPE, "store_id": None, **t} for t in missing]
-    )
-    db.session.execute(statement.on_conflict_do_nothing())
-    return len(missing)
+    def origin(self, row: OrderMailTemplate) -> str:
+        """ "store", "default", or "shipped": a common default that reads as shopmail ships
+        it (never saved, or saved unchanged) — told once per template."""
+        key = (row.scope, str(row.kind), row.device, row.variant)
+        if key not in self._origins:
+            if row.scope != DEFAULT_SCOPE:
+                self._origins[key] = "store"
+            else:
+                shipped = shipped_by_key().get(key[1:])
+                same = shipped is not None and (row.subject.strip(), _lf(row.body)) == (
+                    shipped["subject"].strip(),
+                    _lf(shipped["body"]),
+                )
+                self._origins[key] = "shipped" if row.id is None or same else "default"
+        return self._origins[key]
 
 
 def carriers() -> list[str]:
@@ -263,7 +219,7 @@ def editor_state(sel: Selection) -> EditorState:
             OrderMailTemplate.device == sel.device,
         )
     )
-    shipped = [t for t in shipped_defaults(_seeded_kinds()) if t.kind == sel.kind]
+    shipped = [t for t in shipped_defaults(seeded_kinds()) if t.kind == sel.kind]
     rows = {
         (t.scope, t.kind, t.device, t.variant): t for t in [*shipped, *following_shipped(saved)]
     }
@@ -272,7 +228,7 @@ def editor_state(sel: Selection) -> EditorState:
         return EditorState("", "", False, None)
     source = (found.scope, found.kind, found.device, found.variant)
     changed = None
-    original = _shipped_by_key().get((str(sel.kind), sel.device, sel.variant))
+    original = shipped_by_key().get((str(sel.kind), sel.device, sel.variant))
     if sel.store_id is None and original is not None and source == sel.key:
         changed = (found.subject.strip(), _lf(found.body)) != (
             original["subject"].strip(),
@@ -304,6 +260,26 @@ def tag_warnings(subject: str, body: str) -> dict[str, list[tags.TagWarning]]:
     return {name: warnings for name, warnings in found.items() if warnings}
 
 
+def content_findings(sel: Selection, subject: str, body: str) -> list:
+    """Every content check of the slot's text (`content_checks`: tags, characters, lines,
+    subject, links), mobile slots with the mobile checks."""
+    return content_checks.check(
+        subject,
+        body,
+        TAG_CONTEXT,
+        mobile=sel.device == "mobile",
+        line_width=DeskSettings.current().mobile_line_width,
+    )
+
+
+class TemplateContentError(ValueError):
+    """What cannot be sent (a line over 1,000 bytes), found in a template being saved."""
+
+    def __init__(self, findings: list) -> None:
+        self.findings = findings
+        super().__init__("; ".join(f.message_en for f in findings))
+
+
 class TemplateTagError(ValueError):
     """Unknown tags in a template being saved, per field ("subject", "body")."""
 
@@ -313,10 +289,14 @@ class TemplateTagError(ValueError):
 
 
 def save(actor, sel: Selection, subject: str, body: str) -> OrderMailTemplate:
-    """Store the slot's template; raises TemplateTagError (and changes nothing) on bad tags."""
+    """Store the slot's template; raises TemplateTagError on bad tags and TemplateContentError
+    on what cannot be sent (and changes nothing then)."""
     unknown = unknown_tags(subject, body)
     if unknown:
         raise TemplateTagError(unknown)
+    unsendable = [f for f in content_findings(sel, subject, body) if f.code == "line_bytes"]
+    if unsendable:
+        raise TemplateContentError(unsendable)
     if sel.store_id is None:
         ensure_defaults()  # the kind's other shipped defaults stay as they read until now
     row = db.session.scalar(select(OrderMailTemplate).filter_by(**_key_filter(sel)))
@@ -324,7 +304,7 @@ def save(actor, sel: Selection, subject: str, body: str) -> OrderMailTemplate:
         row = OrderMailTemplate(store_id=sel.store_id, **_key_filter(sel))
         db.session.add(row)
     row.subject, row.body = subject.strip(), body
-    db.session.flush()
+    template_versions.keep(actor, row)
     audit.record(actor, "template.saved", row, **_describe(sel))
     return row
 

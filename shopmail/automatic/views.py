@@ -1,5 +1,5 @@
-"""Automatic mails: operations (switches and the first-start guide), templates, the send
-queue and the history. Operations and templates are for admins; queue and history for staff.
+"""Automatic mails: templates, the send queue and the history (operations are in
+`operations_views`). Templates are for admins; queue and history for staff.
 """
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -17,101 +17,32 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from shopmail.automatic import creation as automatic
-from shopmail.automatic import message_view, operations, preview, send_queue
+from shopmail.automatic import message_view, preview, send_queue
 from shopmail.automatic import templates as order_templates
-from shopmail.automatic.forms import ActionForm, StoreRulesForm, TemplateForm
+from shopmail.automatic import test_send as template_test_send
+from shopmail.automatic.forms import ActionForm, TemplateForm
+from shopmail.core import quiet_hours
 from shopmail.core.states import AUTOMATIC_KINDS
+from shopmail.core.test_sends import TestSendError
 from shopmail.extensions import db
 from shopmail.mail import tags
-from shopmail.models import DeskSettings, Store
-from shopmail.web import admin_only
-from shopmail.web.labels import KINDS as KIND_LABELS
+from shopmail.models import Store
+from shopmail.web import admin_only, content_notes
 from shopmail.web.partials import page_or_partial
+from shopmail.web.test_send import TestSendBox, typed_addresses
+from shopmail.web.test_send import answer as test_answer
 
 bp = Blueprint("automatic", __name__, url_prefix="/automatic")
 
 
-@bp.get("/operations", endpoint="operations")
-@admin_only
-def operations_page():
-    return render_template(
-        "automatic/operations.html",
-        desk=DeskSettings.current(),
-        kinds=operations.kind_settings(),
-        stores=send_queue.stores(),
-        steps=operations.guide(),
-        last=operations.last_creation(),
-        gaps=operations.shipping_gaps(),
-        server_switch="stores.mail_server" in current_app.view_functions,
-        form=ActionForm(),
-        follow_up_allowed=automatic.follow_up_allowed,
-    )
-
-
-@bp.post("/operations/switch/<name>")
-@admin_only
-def switch(name: str):
-    value = request.form.get("on")
-    if name not in ("auto_create", "auto_send") or value not in ("0", "1"):
-        abort(400)
-    if ActionForm().validate_on_submit():
-        operations.set_switch(current_user, name, value == "1")
-        flash(_switch_message(name, value == "1"), "success")
-    return redirect(url_for(".operations"))
-
-
-def _switch_message(name: str, on: bool):
-    """The switch's new state in words, and what it means while the mail server is stopped."""
-    if name == "auto_create":
-        if on:
-            return _l("Creation was switched on: mails are created every hour.")
-        return _l("Creation was switched off: no mails are created automatically.")
-    if not on:
-        return _l("Sending was switched off: automatic mails wait in the send queue.")
-    if not DeskSettings.current().mail_server_running:
-        return _l(
-            "Sending was switched on, but the mail server is stopped: "
-            "no mail goes out until it is started."
-        )
-    return _l("Sending was switched on: automatic mails are going out.")
-
-
-@bp.post("/operations/kinds")
-@admin_only
-def kinds():
-    if ActionForm().validate_on_submit():
-        wanted = set(request.form.getlist("kinds")) & set(AUTOMATIC_KINDS)
-        for kind in operations.set_kinds(current_user, wanted):
-            flash(_l("%(kind)s is now in use.", kind=_kind(kind)), "success")
-    return redirect(url_for(".operations"))
-
-
-@bp.post("/operations/stores/<int:store_id>")
-@admin_only
-def store_rules(store_id: int):
-    store = db.get_or_404(Store, store_id)
-    form = StoreRulesForm()
-    if not form.validate_on_submit():
-        flash(_l("Nothing was saved: %(errors)s", errors=_errors(form)), "error")
-    elif operations.set_store_rules(
-        current_user, store, form.follow_up_days.data, form.repeat_from_count.data
-    ):
-        flash(_l("The rules of %(store)s were saved.", store=store.name), "success")
-    return redirect(url_for(".operations"))
-
-
-@bp.post("/operations/create-now")
-@admin_only
-def create_now():
-    if not operations.kinds_in_use():
-        flash(_l("Choose the kinds in use first."), "error")
-    elif ActionForm().validate_on_submit():
-        operations.start_creation(current_user.email)
-        flash(_l("Creation started: the mails appear in the send queue shortly."), "success")
-    return redirect(url_for(".operations"))
+@bp.app_template_global("quiet_until")
+def quiet_until(kind: str) -> str:
+    """For the queue: when the kind's quiet hours end ("" when it may be sent now)."""
+    if "quiet_kinds" not in g:
+        g.quiet_kinds = quiet_hours.closed_kinds()
+    return quiet_hours.shown(g.quiet_kinds.get(kind))
 
 
 @bp.route("/templates", methods=["GET", "POST"], endpoint="templates")
@@ -125,9 +56,14 @@ def templates_page():
             order_templates.save(current_user, sel, form.subject.data, form.body.data)
         except order_templates.TemplateTagError as exc:
             _show_unknown(form, exc.fields)
+        except order_templates.TemplateContentError as exc:
+            form.body.errors.extend(content_notes.message(f) for f in exc.findings)
+            flash(_l("The template was not saved: it has lines too long to be sent."), "error")
         else:
             flash(_l("The template was saved."), "success")
-            _warn_tags(form.subject.data, form.body.data)
+            content_notes.flash_warnings(
+                order_templates.content_findings(sel, form.subject.data, form.body.data)
+            )
             return redirect(request.full_path)
     return render_template("automatic/templates.html", **_editor(sel, state, form))
 
@@ -149,8 +85,30 @@ def template_preview():
     return render_template(
         "automatic/_preview.html",
         preview=preview.preview(sel, subject, body),
-        notes=_tag_notes(subject, body),
+        notes=_tag_notes(sel, subject, body),
     )
+
+
+@bp.post("/templates/test")
+@admin_only
+def template_test():
+    sel = _selection()
+    saved = order_templates.editor_state(sel)  # a plain form post sends no editor fields
+    subject = request.form.get("subject", saved.subject)
+    body = request.form.get("body", saved.body)
+    typed, addresses = typed_addresses()
+    box, back = _test_box(sel, typed), url_for(".templates", **request.args)
+    try:
+        sent = template_test_send.send_test(sel, subject, body, addresses, current_user)
+    except TestSendError as exc:
+        return test_answer(box, back, error=exc.message)
+    return test_answer(box, back, sent=sent.to)
+
+
+def _test_box(sel: order_templates.Selection, typed: str = "") -> TestSendBox:
+    here = dict(store=sel.store_id or "default", kind=sel.kind, device=sel.device)
+    action = url_for(".template_test", **here, variant=sel.variant)
+    return TestSendBox(action, include="#template-form", typed=typed)
 
 
 def _selection() -> order_templates.Selection:
@@ -178,6 +136,7 @@ def _editor(sel: order_templates.Selection, state, form: TemplateForm) -> dict:
         tag_list=tags.tags_for(order_templates.TAG_CONTEXT),
         action_form=ActionForm(),
         follow_up_allowed=automatic.follow_up_allowed,
+        test_box=_test_box(sel),
     )
 
 
@@ -192,45 +151,9 @@ def _unknown_message(unknown: list) -> str:
     return error.message_ja if str(get_locale()) == "ja" else error.message_en
 
 
-_FIELDS = {"subject": _l("Subject"), "body": _l("Body")}
-
-
-def _tag_notes(subject: str, body: str) -> list[tuple[str, str]]:
-    """Each tag problem as (severity "error" / "warning", "<field> <line, column>: …")."""
-    japanese = str(get_locale()) == "ja"
-    found = [
-        *(
-            ("error", f, u)
-            for f, us in order_templates.unknown_tags(subject, body).items()
-            for u in us
-        ),
-        *(
-            ("warning", f, w)
-            for f, ws in order_templates.tag_warnings(subject, body).items()
-            for w in ws
-        ),
-    ]
-    return [
-        (level, f"{_FIELDS[name]} {note.message_ja if japanese else note.message_en}")
-        for level, name, note in found
-    ]
-
-
-def _warn_tags(subject: str, body: str) -> None:
-    notes = [text for _, text in _tag_notes(subject, body)]
-    if notes:
-        flash(
-            _l("Check these: they are sent as written. %(notes)s", notes=" / ".join(notes)),
-            "warning",
-        )
-
-
-def _kind(kind: str) -> str:
-    return str(KIND_LABELS.get(kind, kind))
-
-
-def _errors(form: FlaskForm) -> str:
-    return "; ".join(f"{form[name].label.text}: {' '.join(e)}" for name, e in form.errors.items())
+def _tag_notes(sel, subject: str, body: str) -> list[tuple[str, str]]:
+    """Each tag and content problem as (severity, "<field> <line, column>: …")."""
+    return content_notes.notes(order_templates.content_findings(sel, subject, body))
 
 
 def _filter():
@@ -311,6 +234,12 @@ def queue_release():
 def utf8_fallback(row) -> str | None:
     """For the queue: the characters that make a mobile ISO-2022-JP mail go as UTF-8."""
     return message_view.fallback_of(row)
+
+
+@bp.app_template_global("template_why")
+def template_why(row) -> str:
+    """For the queue, the history and the mail page: which template won and why."""
+    return message_view.template_why(row)
 
 
 @bp.get("/messages/<int:message_id>")

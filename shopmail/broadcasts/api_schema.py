@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 from flask_babel import lazy_gettext as _l
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
@@ -98,6 +99,46 @@ class BroadcastRequest(Request):
     only_wanting_mail: bool = Field(True, description="Leave out members who want no mail.")
 
 
+class TestSendRequest(Request):
+    """A test send: the copy one audience member gets, to addresses you name."""
+
+    __test__ = False  # not a pytest test class, despite its name
+
+    to: list[Annotated[str, StringConstraints(max_length=254)]] = Field(
+        description="1 to 5 addresses to send the test to (the desk's address rules; no "
+        "Rakuten mask address)."
+    )
+    member: MemberNumber | None = Field(
+        None,
+        description="The member number whose copy is sent (their tags filled in); left out: "
+        "the broadcast's first recipient.",
+        json_schema_extra=_no_default,
+    )
+
+
+class TestSendAccepted(Answer):
+    __test__ = False
+
+    id: int = Field(description="The broadcast's id.")
+    member: str = Field(description="The member number whose copy was sent.")
+    to: list[str] = Field(description="The addresses the test copy goes to.")
+    subject: str = Field(description="The test copy's subject, starting with 「[テスト]」.")
+
+
+class StartRequest(Request):
+    """Start now (no body, or no send_at), or at a time: the broadcast is then scheduled."""
+
+    send_at: AwareDatetime = Field(
+        None,
+        strict=False,
+        description="When to start, ISO 8601 with its offset (e.g. 2026-12-24T10:00:00+09:00): "
+        "later than now and at most 90 days ahead. The broadcast is `scheduled` until then; "
+        "its quota is reserved when it starts, and a broadcast that does not fit the quota "
+        "then is not sent (it is a draft again). On a scheduled broadcast: moves its time.",
+        json_schema_extra=_no_default,
+    )
+
+
 class BroadcastCreated(Answer):
     id: int
     state: BroadcastState
@@ -144,6 +185,7 @@ class BroadcastStatus(Answer):
     total: int = Field(ge=0, description="Member copies queued when it started.")
     counts: Counts
     created_at: datetime
+    send_at: datetime | None = Field(description="When a scheduled broadcast is to start.")
     started_at: datetime | None
     finished_at: datetime | None
 
@@ -167,10 +209,26 @@ class Refusals(Answer):
     refused: list[Refusal]
 
 
-def read_request(data: object) -> tuple[BroadcastRequest | None, list[tuple[str, object]]]:
+class ResendAccepted(Answer):
+    id: int = Field(description="The broadcast's id.")
+    queued: int = Field(
+        ge=0,
+        description="Copies queued again: those that were not delivered (the mail server could "
+        "not be reached, or the retries ran out). 0 when there is none.",
+    )
+    unknown: int = Field(
+        ge=0,
+        description="Copies whose connection was lost after they were handed over: they may "
+        "have arrived and are not sent again (staff may tick them on the result page).",
+    )
+
+
+def read_request(
+    data: object, model: type[Request] = BroadcastRequest
+) -> tuple[Request | None, list[tuple[str, object]]]:
     """The request body checked against the model: the model, or (field, message) per problem."""
     try:
-        return BroadcastRequest.model_validate(data), []
+        return model.model_validate(data), []
     except ValidationError as exc:
         return None, [(_field(e["loc"]), _message(e)) for e in exc.errors()]
 

@@ -14,11 +14,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from shopmail.broadcasts import api_document, api_schema, drafts, runs
+from shopmail.broadcasts import api_document, api_schema, drafts, runs, test_send
+from shopmail.broadcasts import schedule as broadcast_schedule
 from shopmail.broadcasts.api_schema import LISTED_STATES, Audience
 from shopmail.broadcasts.rendering import ContentError, compile_content
 from shopmail.core import member_filter, outbox
 from shopmail.core.states import ApiScope, BroadcastState, MessageKind
+from shopmail.core.test_sends import TestSendError
 from shopmail.extensions import db
 from shopmail.models import Broadcast, Member, Store
 from shopmail.web.api_auth import actor, api_blueprint, needs
@@ -31,6 +33,8 @@ CHOICES = {
     "invalid": member_filter.YES_NO,
     "wants_mail": member_filter.YES_NO,
     "last_purchase": member_filter.LAST_PURCHASE,
+    "address": member_filter.ADDRESS,
+    "bounced": member_filter.YES_NO,
 }
 LOOKUP_BATCH = 500
 NOT_NOW = _l("This broadcast cannot do that in its current state.")
@@ -81,6 +85,13 @@ def _draft(wanted: api_schema.BroadcastRequest, store: Store) -> drafts.Draft:
 @needs(ApiScope.BROADCASTS)
 def start(bid: int):
     broadcast = _broadcast(bid)
+    wanted, problems = api_schema.read_request(
+        request.get_json(silent=True) or {}, api_schema.StartRequest
+    )
+    if wanted is None:
+        return _invalid(problems)
+    if wanted.send_at is not None:
+        return _schedule(broadcast, wanted.send_at)
     if broadcast.state != BroadcastState.DRAFT:
         return _refused(drafts.WrongState(NOT_NOW))
     try:
@@ -95,6 +106,19 @@ def start(bid: int):
     return _status(broadcast), 202
 
 
+def _schedule(broadcast: Broadcast, send_at: datetime):
+    """Start at `send_at`: schedule a draft, or move a scheduled broadcast's time."""
+    try:
+        compile_content(broadcast.subject, broadcast.body, broadcast.format)
+        if broadcast.state == BroadcastState.SCHEDULED:
+            broadcast_schedule.reschedule(broadcast, send_at, actor())
+        else:
+            broadcast_schedule.schedule(broadcast, send_at, actor())
+    except (ContentError, drafts.BroadcastError) as exc:
+        return _refused(exc)
+    return _status(broadcast), 202
+
+
 @bp.post("/broadcasts/<int:bid>/<any(pause, resume, cancel):action>")
 @needs(ApiScope.BROADCASTS)
 def control(bid: int, action: str):
@@ -105,6 +129,30 @@ def control(bid: int, action: str):
         return _refused(exc)
     # Resuming hands the rows to the workers; pausing and cancelling are done when answered.
     return _status(broadcast), 202 if action == "resume" else 200
+
+
+@bp.post("/broadcasts/<int:bid>/test")
+@needs(ApiScope.BROADCASTS)
+def test(bid: int):
+    broadcast = _broadcast(bid)
+    wanted, problems = api_schema.read_request(
+        request.get_json(silent=True), api_schema.TestSendRequest
+    )
+    if wanted is None:
+        return _invalid(problems)
+    try:
+        member = test_send.audience_member(broadcast, number=wanted.member)
+        sent = test_send.send_test(broadcast, member, wanted.to, actor())
+    except TestSendError as exc:
+        if exc.field == "rate_limit":
+            return error(429, "too_many_requests", exc.message)
+        return _invalid([(exc.field, exc.message)])
+    return {
+        "id": broadcast.id,
+        "member": member.number,
+        "to": sent.to,
+        "subject": sent.subject,
+    }, 202
 
 
 @bp.get("/broadcasts/<int:bid>")
@@ -135,6 +183,18 @@ def refused(bid: int):
     }
 
 
+@bp.post("/broadcasts/<int:bid>/resend-failed")
+@needs(ApiScope.BROADCASTS)
+def resend_failed(bid: int):
+    """The result page's "send the undelivered mails again" (`runs.send_again`, all of them)."""
+    broadcast = _broadcast(bid)
+    try:
+        queued = runs.send_again(broadcast, None, actor())
+    except drafts.BroadcastError as exc:
+        return _refused(exc)
+    return {"id": broadcast.id, "queued": queued, "unknown": len(runs.unknown(broadcast))}, 202
+
+
 def _broadcast(bid: int) -> Broadcast:
     broadcast = db.session.get(Broadcast, bid)
     if broadcast is None:
@@ -153,6 +213,7 @@ def _status(broadcast: Broadcast) -> dict:
         "total": broadcast.total,
         "counts": {**{state: 0 for state in LISTED_STATES}, **counts},
         "created_at": _iso(broadcast.created_at),
+        "send_at": _iso(broadcast.send_at),
         "started_at": _iso(broadcast.started_at),
         "finished_at": _iso(broadcast.finished_at),
     }

@@ -2,15 +2,17 @@
 step's preview, and starting (recipient rows + quota reservation in one transaction).
 Running broadcasts (pause, resume, cancel, progress, refusals) are in `broadcast_runs`.
 
-A broadcast is a `Broadcast` row (the wizard's draft) until it starts; starting turns every
-sendable member into an outbox row with an empty body (rendered at send time by
-`broadcast_mail`), reserves the quota for exactly those rows and queues the send jobs.
+A broadcast is a `Broadcast` row (the wizard's draft) until it starts — now, or at its time once
+scheduled (`broadcasts.schedule`); starting turns every sendable address into one outbox row
+with an empty body (rendered at send time by `broadcast_mail`), reserves the quota
+for exactly those rows and queues the send jobs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Select, and_, case, delete, func, select, update
@@ -58,7 +60,11 @@ class Draft:
 
 @dataclass(frozen=True)
 class Audience:
-    """Who the broadcast reaches: the manual's 送信件数 (うち不要) and 送信できない件数."""
+    """Who the broadcast reaches: the manual's 送信件数 (うち不要) and 送信できない件数.
+
+    `final` is what starting sends: one copy per address, so `duplicates` (members sharing an
+    address with an older reachable member) are left out; `bounced` are the flagged-invalid
+    members (of `invalid`) with hard bounces."""
 
     matches: int
     sendable: int
@@ -67,6 +73,8 @@ class Audience:
     empty: int
     invalid: int
     final: int
+    bounced: int = 0
+    duplicates: int = 0
 
 
 def default_store() -> Store | None:
@@ -94,12 +102,6 @@ def create_draft(
     return broadcast
 
 
-def _audience_conditions(broadcast: Broadcast) -> list[ColumnElement[bool]]:
-    if broadcast.member_ids is not None:
-        return [Member.id.in_(broadcast.member_ids)]
-    return members.parse_filter(broadcast.member_filter or {}).conditions()
-
-
 def _reachable(broadcast: Broadcast) -> ColumnElement[bool]:
     wanted = [Member.email != "", Member.email_invalid.is_(False)]
     if broadcast.only_wanting:
@@ -108,28 +110,44 @@ def _reachable(broadcast: Broadcast) -> ColumnElement[bool]:
 
 
 def recipients_query(broadcast: Broadcast) -> Select:
-    """The members who get this broadcast, oldest first (for keyset batches)."""
-    conditions = _audience_conditions(broadcast)
-    return select(Member).where(*conditions, _reachable(broadcast)).order_by(Member.id)
+    """The members who get this broadcast, oldest first (for keyset batches): of members
+    sharing an address, only the oldest — each address gets one copy."""
+    reachable = [*members.audience_conditions(broadcast), _reachable(broadcast)]
+    return select(Member).where(*reachable, members.one_per_address(reachable)).order_by(Member.id)
 
 
 def audience(broadcast: Broadcast) -> Audience:
     empty = Member.email == ""
     invalid = and_(~empty, Member.email_invalid.is_(True))
+    bounced = and_(invalid, Member.hard_bounces > 0)
     sendable = and_(~empty, Member.email_invalid.is_(False))
     no_mail = and_(sendable, Member.wants_mail.is_(False))
 
     def total(condition):
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+    reachable = _reachable(broadcast)
+    addresses = func.count(func.distinct(case((reachable, func.lower(Member.email)))))
+    counted = (empty, invalid, sendable, no_mail, bounced, reachable)
     row = db.session.execute(
-        select(func.count(), total(empty), total(invalid), total(sendable), total(no_mail)).where(
-            *_audience_conditions(broadcast)
+        select(func.count(), *(total(c) for c in counted), addresses).where(
+            *members.audience_conditions(broadcast)
         )
     ).one()
-    matches, n_empty, n_invalid, n_sendable, n_no_mail = (int(x) for x in row)
-    final = n_sendable - n_no_mail if broadcast.only_wanting else n_sendable
-    return Audience(matches, n_sendable, n_no_mail, n_empty + n_invalid, n_empty, n_invalid, final)
+    matches, n_empty, n_invalid, n_sendable, n_no_mail, n_bounced, n_reachable, n_addresses = (
+        int(x) for x in row
+    )
+    return Audience(
+        matches,
+        n_sendable,
+        n_no_mail,
+        n_empty + n_invalid,
+        n_empty,
+        n_invalid,
+        n_addresses,
+        n_bounced,
+        n_reachable - n_addresses,
+    )
 
 
 def save_draft(broadcast: Broadcast, draft: Draft, actor: User | str) -> Audience:
@@ -162,9 +180,12 @@ def apply_template(broadcast: Broadcast, draft: Draft, actor: User | str) -> Non
     audit.record(actor, "broadcast.template_applied", broadcast, template=template.name)
 
 
-def preview(broadcast: Broadcast) -> tuple[Member, broadcast_mail.Copy]:
-    """The first recipient and their copy, exactly as the send loop will render it."""
-    member = db.session.scalar(recipients_query(broadcast).limit(1))
+def preview(
+    broadcast: Broadcast, member: Member | None = None
+) -> tuple[Member, broadcast_mail.Copy]:
+    """A recipient (the first unless one is given) and their copy, exactly as the send loop
+    will render it — with a sample unsubscribe link that unsubscribes no one."""
+    member = member or db.session.scalar(recipients_query(broadcast).limit(1))
     store = db.session.get(Store, broadcast.store_id)
     copy = broadcast_mail.render_copy(
         broadcast_mail.prepare(broadcast),
@@ -176,8 +197,18 @@ def preview(broadcast: Broadcast) -> tuple[Member, broadcast_mail.Copy]:
     return member, copy
 
 
-def check_ready(broadcast: Broadcast) -> Audience:
-    """Raise BroadcastError when the draft cannot be sent as it stands."""
+def check_ready(broadcast: Broadcast, now: datetime | None = None) -> Audience:
+    """Raise BroadcastError when the draft cannot be sent as it stands (at `now`: its month's
+    quota)."""
+    counts = check_content(broadcast)
+    left = quota.status(quota.month_of(now)).left
+    if counts.final > left:
+        raise OverQuota(_over_quota(counts.final, left))
+    return counts
+
+
+def check_content(broadcast: Broadcast) -> Audience:
+    """Raise BroadcastError when the draft cannot be sent as it stands, quota aside."""
     store = db.session.get(Store, broadcast.store_id) if broadcast.store_id else None
     if store is None or not store.from_addr:
         raise BroadcastError(_l("Choose a store that has a From address."), "store")
@@ -187,9 +218,6 @@ def check_ready(broadcast: Broadcast) -> Audience:
     counts = audience(broadcast)
     if counts.final == 0:
         raise BroadcastError(_l("No member can receive this broadcast."), "audience")
-    left = quota.status().left
-    if counts.final > left:
-        raise OverQuota(_over_quota(counts.final, left))
     return counts
 
 
@@ -201,17 +229,24 @@ def _over_quota(wanted: int, left: int):
     )
 
 
-def start(broadcast: Broadcast, actor: User | str) -> int:
+def start(
+    broadcast: Broadcast, actor: User | str, *, now: datetime | None = None, scheduled: bool = False
+) -> int:
     """Queue a row per recipient and reserve the quota, all in one transaction; returns n.
 
-    A second click (or a second tab) finds the draft already started and changes nothing.
+    A second click (or a second tab) finds the draft already started and changes nothing;
+    `scheduled` starts a scheduled broadcast whose time (`send_at`) has come by `now`, once.
     """
-    check_ready(broadcast)
-    now = utcnow()
+    now = now or utcnow()
+    check_ready(broadcast, now)
+    if scheduled:
+        still = (Broadcast.state == BroadcastState.SCHEDULED, Broadcast.send_at <= now)
+    else:
+        still = (Broadcast.state == BroadcastState.DRAFT,)
     moved = db.session.execute(
         update(Broadcast)
-        .where(Broadcast.id == broadcast.id, Broadcast.state == BroadcastState.DRAFT)
-        .values(state=BroadcastState.SENDING, started_at=now),
+        .where(Broadcast.id == broadcast.id, *still)
+        .values(state=BroadcastState.SENDING, started_at=now, schedule_refusal=""),
         execution_options={"synchronize_session": False},
     ).rowcount
     if moved != 1:
@@ -227,7 +262,9 @@ def start(broadcast: Broadcast, actor: User | str) -> int:
         db.session.rollback()
         raise OverQuota(_over_quota(exc.wanted, exc.left)) from None
     broadcast.state, broadcast.started_at, broadcast.total = BroadcastState.SENDING, now, n
-    audit.record(actor, "broadcast.started", broadcast, recipients=n, month=quota.month_of(now))
+    broadcast.schedule_refusal = ""
+    action = "broadcast.started_by_schedule" if scheduled else "broadcast.started"
+    audit.record(actor, action, broadcast, recipients=n, month=quota.month_of(now))
     dispatch.send_soon([broadcast.store_id])
     return n
 

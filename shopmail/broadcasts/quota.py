@@ -3,8 +3,9 @@
 The quota counts broadcast recipient rows *reserved*: starting a broadcast reserves one per
 member row it queues (in the transaction that queues them, by a conditional UPDATE, so two
 broadcasts started at once can never overrun the limit); cancelling releases the rows that
-were still unsent. Failed rows stay counted (the send was attempted). Admin copies and manual
-record mails do not count.
+were still unsent. Failed rows stay counted (the send was attempted); sending them again
+reserves again (`runs.send_again`), as for any copy. Admin copies and manual record mails do
+not count.
 """
 
 from __future__ import annotations

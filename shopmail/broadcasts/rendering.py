@@ -21,7 +21,7 @@ from shopmail.broadcasts.unsubscribe import unsubscribe_url
 from shopmail.core import merge, sending
 from shopmail.core.sending import Content
 from shopmail.extensions import db
-from shopmail.mail import tags
+from shopmail.mail import content_checks, tags
 from shopmail.mail.addresses import AddressError, parse_address
 from shopmail.mail.compose import Mail
 from shopmail.mail.html import (
@@ -33,7 +33,7 @@ from shopmail.mail.html import (
     tags_in_attributes,
 )
 from shopmail.mail.transport import Outcome, Result
-from shopmail.models import Broadcast, Member, Message, Store
+from shopmail.models import Broadcast, DeskSettings, Member, Message, Store
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
 
@@ -122,6 +122,11 @@ def compile_content(subject: str, body: str, fmt: str) -> str | None:
         if unknown:
             error = tags.UnknownTagError(unknown, "member")
             problems.append((field, error.message_ja if _japanese() else error.message_en))
+    problems += [
+        (f.field, f.message_ja if _japanese() else f.message_en)
+        for f in content_findings(subject, body, fmt)
+        if f.code == "line_bytes"
+    ]
     html = None
     if fmt == "mjml":
         try:
@@ -135,6 +140,19 @@ def compile_content(subject: str, body: str, fmt: str) -> str | None:
     if problems:
         raise ContentError(problems)
     return html
+
+
+def content_findings(subject: str, body: str, fmt: str) -> list[content_checks.ContentWarning]:
+    """The content checks of a broadcast's text (`content_checks`), with the mobile checks:
+    copies go to phones too. Markup (HTML, MJML) gets no line checks."""
+    return content_checks.check(
+        subject,
+        body,
+        "member",
+        mobile=True,
+        line_width=DeskSettings.current().mobile_line_width,
+        html=fmt != "text",
+    )
 
 
 def _japanese() -> bool:

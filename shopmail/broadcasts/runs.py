@@ -1,19 +1,27 @@
 """A running broadcast: pause, resume, cancel, progress read from the outbox, the list of
 broadcasts, and the result: the addresses the recipients' side refused (5xx in the SMTP
 transaction, hard bounces; flagged invalid in one step), apart from the mails that were not
-delivered because the mail server could not be reached (sent again in one step, never flagged).
+delivered because the mail server could not be reached (sent again in one step, never flagged)
+and from the unknown ones, which may have arrived (sent again only when ticked).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 
 from shopmail.broadcasts import quota
-from shopmail.broadcasts.drafts import BroadcastError, WrongState, audience, check_ready
+from shopmail.broadcasts.drafts import (
+    BroadcastError,
+    OverQuota,
+    WrongState,
+    audience,
+    check_ready,
+)
 from shopmail.core import audit, dispatch, outbox, run_ends
 from shopmail.core.progress import Progress, next_retry_at
 from shopmail.core.states import BroadcastState, MessageKind, MessageState
@@ -49,7 +57,12 @@ class Undelivered:
     attempts: int
 
 
-_CANCELLABLE = (BroadcastState.DRAFT, BroadcastState.SENDING, BroadcastState.PAUSED)
+_CANCELLABLE = (
+    BroadcastState.DRAFT,
+    BroadcastState.SCHEDULED,
+    BroadcastState.SENDING,
+    BroadcastState.PAUSED,
+)
 
 
 def _move(broadcast: Broadcast, before: tuple[str, ...], after: str) -> bool:
@@ -154,50 +167,50 @@ class DraftLine:
 
 
 def listing(page: int) -> tuple[Pagination, dict[int, Progress], dict[int, DraftLine]]:
-    """A page of broadcasts, newest first, each with its live counts (drafts: their audience
-    and what stops them)."""
+    """A page of broadcasts: the scheduled ones first, soonest first, then the others newest
+    first, each with its live counts (drafts: their audience and what stops them)."""
+    later = case((Broadcast.state == BroadcastState.SCHEDULED, 0), else_=1)
     result = db.paginate(
-        select(Broadcast).order_by(Broadcast.id.desc()), page=max(page, 1), per_page=50
+        select(Broadcast).order_by(later, Broadcast.send_at, Broadcast.id.desc()),
+        page=max(page, 1),
+        per_page=50,
     )
     drafts = {b.id: _draft_line(b) for b in result.items if b.state == BroadcastState.DRAFT}
     return result, {b.id: progress(b) for b in result.items}, drafts
 
 
 def _draft_line(broadcast: Broadcast) -> DraftLine:
+    if broadcast.schedule_refusal:  # its scheduled start was refused: say why
+        return DraftLine(audience(broadcast).final, broadcast.schedule_refusal)
     try:
         return DraftLine(check_ready(broadcast).final, None)
     except BroadcastError as exc:
         return DraftLine(audience(broadcast).final, str(exc))
 
 
+def _copies_of(broadcast: Broadcast, *where):
+    """The broadcast's member copies that match `where`, each with its member."""
+    return (
+        select(Message, Member)
+        .join(Member, Member.id == Message.member_id)
+        .where(Message.broadcast_id == broadcast.id, Message.kind == MessageKind.BROADCAST, *where)
+        .order_by(Member.id)
+    )
+
+
 def _refused_rows(broadcast: Broadcast):
     """Copies the recipient's side refused: the row says so (`refused_by`, set when the 5xx
     or the hard bounce was recorded), never guessed from a missing reply code."""
-    return (
-        select(Message, Member)
-        .join(Member, Member.id == Message.member_id)
-        .where(
-            Message.broadcast_id == broadcast.id,
-            Message.kind == MessageKind.BROADCAST,
-            Message.state.in_((MessageState.FAILED, MessageState.BOUNCED)),
-            Message.refused_by.isnot(None),
-        )
-        .order_by(Member.id)
-    )
+    failed_or_bounced = Message.state.in_((MessageState.FAILED, MessageState.BOUNCED))
+    return _copies_of(broadcast, failed_or_bounced, Message.refused_by.isnot(None))
 
 
 def _undelivered_rows(broadcast: Broadcast):
-    return (
-        select(Message, Member)
-        .join(Member, Member.id == Message.member_id)
-        .where(
-            Message.broadcast_id == broadcast.id,
-            Message.kind == MessageKind.BROADCAST,
-            Message.state == MessageState.FAILED,
-            Message.refused_by.is_(None),
-        )
-        .order_by(Member.id)
-    )
+    return _copies_of(broadcast, Message.state == MessageState.FAILED, Message.refused_by.is_(None))
+
+
+def _unknown_rows(broadcast: Broadcast):
+    return _copies_of(broadcast, Message.state == MessageState.UNKNOWN)
 
 
 def refused(broadcast: Broadcast) -> list[Refusal]:
@@ -232,6 +245,16 @@ def _bounce_code(message: Message) -> int | None:
 
 def undelivered(broadcast: Broadcast) -> list[Undelivered]:
     """Copies that failed without any recipient refusing them: shown apart, sent again."""
+    return _listed(_undelivered_rows(broadcast))
+
+
+def unknown(broadcast: Broadcast) -> list[Undelivered]:
+    """Copies whose connection died after the data was handed over: they may have arrived, so
+    they are listed apart and sent again only when staff tick them."""
+    return _listed(_unknown_rows(broadcast))
+
+
+def _listed(rows) -> list[Undelivered]:
     return [
         Undelivered(
             message.id,
@@ -243,22 +266,54 @@ def undelivered(broadcast: Broadcast) -> list[Undelivered]:
             message.last_reply,
             message.attempts,
         )
-        for message, member in db.session.execute(_undelivered_rows(broadcast))
+        for message, member in db.session.execute(rows)
     ]
 
 
-def send_again(broadcast: Broadcast, message_ids: list[int] | None, actor: User) -> int:
-    """Queue the ticked (None: all) undelivered copies again; the broadcast sends again until
-    they end. Their quota was counted when the broadcast started: nothing more is reserved."""
-    if broadcast.state == BroadcastState.CANCELLED:
-        raise WrongState(_l("This broadcast cannot do that in its current state."))
+RESEND_BATCH = 500
+
+
+def send_again(
+    broadcast: Broadcast,
+    message_ids: list[int] | None,
+    actor: User | str,
+    unknown_ids: Sequence[int] = (),
+) -> int:
+    """Queue the ticked (None: all) undelivered copies again, and the unknown ones staff ticked
+    (they may have arrived: never one that was not ticked); refused and sent copies never. The
+    broadcast sends again until they end. Each copy sent again counts against this month's quota
+    like any copy, reserved in the transaction that queues it: over the quota, nothing is queued.
+    A second press finds the rows queued already and queues nothing."""
+    if broadcast.state != BroadcastState.DONE:
+        raise WrongState(_l("Mails can be sent again once the broadcast has ended."))
     rows = _undelivered_rows(broadcast).with_only_columns(Message.id)
     if message_ids is not None:
         rows = rows.where(Message.id.in_(message_ids))
     ids = list(db.session.scalars(rows))
-    count = outbox.requeue(ids) if ids else 0
+    if unknown_ids:
+        ticked = _unknown_rows(broadcast).with_only_columns(Message.id)
+        ids += db.session.scalars(ticked.where(Message.id.in_(list(unknown_ids))))
+    if not ids:
+        return 0
+    month = quota.month_of()
+    try:
+        quota.reserve(len(ids), month)
+    except quota.QuotaExceeded as exc:
+        raise OverQuota(
+            _l(
+                "Sending these %(wanted)s mails again would pass this month's limit: only "
+                "%(left)s are left. Nothing was queued.",
+                wanted=f"{exc.wanted:,}",
+                left=f"{exc.left:,}",
+            )
+        ) from None
+    count = sum(
+        outbox.requeue(ids[at : at + RESEND_BATCH]) for at in range(0, len(ids), RESEND_BATCH)
+    )
+    quota.release(len(ids) - count, month)  # another press queued them a moment ago
     if count:
-        audit.record(actor, "broadcast.sent_again", broadcast, count=count)
+        unknown_count = len(set(unknown_ids) & set(ids))
+        audit.record(actor, "broadcast.sent_again", broadcast, count=count, unknown=unknown_count)
         dispatch.send_soon([broadcast.store_id])
     return count
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from shopmail.broadcasts import rendering as broadcast_mail
-from shopmail.core import audit
+from shopmail.core import audit, dispatch, quiet_hours, template_versions
+from shopmail.core.states import MessageKind
 from shopmail.extensions import db
 from shopmail.mail.addresses import parse_address
 from shopmail.models import Broadcast, BroadcastTemplate, DeskSettings, User
@@ -42,7 +43,7 @@ def save_template(
     for name in TemplateFields.__dataclass_fields__:
         setattr(template, name, getattr(fields, name))
     db.session.add(template)
-    db.session.flush()
+    template_versions.keep(actor, template)  # flushes
     action = "broadcast_template.created" if created else "broadcast_template.updated"
     audit.record(actor, action, template, name=fields.name)
     return template
@@ -54,6 +55,7 @@ def delete_template(template: BroadcastTemplate, actor: User) -> None:
         update(Broadcast).where(Broadcast.template_id == template.id).values(template_id=None)
     )
     audit.record(actor, "broadcast_template.deleted", template, name=template.name)
+    template_versions.forget(template)
     db.session.delete(template)
 
 
@@ -71,3 +73,11 @@ def save_settings(monthly_quota: int, admin_copy_addr: str, actor: User) -> None
         admin_copy_addr=addr,
     )
     settings.monthly_quota, settings.admin_copy_addr = monthly_quota, addr
+
+
+def set_quiet_hours(actor: User, window: quiet_hours.Window) -> bool:
+    """The hours broadcasts are sent in; a broadcast that waited and may go now goes."""
+    changed = quiet_hours.save_window(actor, MessageKind.BROADCAST, window)
+    if changed:
+        dispatch.send_soon()
+    return changed

@@ -7,57 +7,27 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange
 
 from shopmail.broadcasts import drafts as broadcasts
-from shopmail.broadcasts import quota
+from shopmail.broadcasts import quota, test_send
+from shopmail.broadcasts import rendering as broadcast_mail
+from shopmail.broadcasts import results as broadcast_results
 from shopmail.broadcasts import runs as broadcast_runs
+from shopmail.broadcasts import schedule as broadcast_schedule
 from shopmail.broadcasts import templates as broadcast_templates
+from shopmail.broadcasts.forms import ComposeForm, SettingsForm, TemplateForm
 from shopmail.broadcasts.rendering import ContentError
 from shopmail.core import member_filter as members
-from shopmail.core.states import BroadcastState
+from shopmail.core import quiet_hours
+from shopmail.core.states import BroadcastState, MessageKind
 from shopmail.extensions import db
 from shopmail.mail.addresses import AddressError
 from shopmail.mail.tags import tags_for
-from shopmail.models import Broadcast, BroadcastTemplate, DeskSettings, Store
-from shopmail.web import admin_only
+from shopmail.models import Broadcast, BroadcastTemplate, DeskSettings
+from shopmail.web import admin_only, content_notes
 from shopmail.web.partials import page_or_partial
 
 bp = Blueprint("broadcasts", __name__, url_prefix="/broadcasts")
-
-
-class ComposeForm(FlaskForm):
-    store_id = SelectField(_l("Sending store"), coerce=int)
-    template_id = SelectField(_l("Template"), coerce=int, validate_choice=False)
-    subject = StringField(_l("Subject"), validators=[Length(max=500)])
-    body = TextAreaField(_l("Body"))
-    send_as_html = BooleanField(_l("Send as HTML"))
-    html_source = SelectField(
-        _l("HTML written as"), choices=[("html", _l("HTML")), ("mjml", _l("MJML template"))]
-    )
-    insert_signature = BooleanField(_l("Insert the store's signature"))
-    only_wanting = BooleanField(_l("Only members who want mail"))
-
-    def fill(self) -> ComposeForm:
-        stores = db.session.scalars(db.select(Store).order_by(Store.id))
-        self.store_id.choices = [(s.id, s.name) for s in stores]
-        templates = broadcast_templates.all_templates(active_only=True)
-        self.template_id.choices = [(0, _l("(none)"))] + [(t.id, t.name) for t in templates]
-        return self
-
-    def draft(self) -> broadcasts.Draft:
-        html = self.send_as_html.data
-        return broadcasts.Draft(
-            store_id=self.store_id.data,
-            subject=(self.subject.data or "").strip(),
-            body=self.body.data or "",
-            format=self.html_source.data if html else "text",
-            insert_signature=self.insert_signature.data,
-            only_wanting=self.only_wanting.data,
-            template_id=self.template_id.data or None,
-        )
 
 
 def _compose_data(b: Broadcast) -> dict:
@@ -72,24 +42,6 @@ def _compose_data(b: Broadcast) -> dict:
         insert_signature=b.insert_signature,
         only_wanting=b.only_wanting,
     )
-
-
-class TemplateForm(FlaskForm):
-    name = StringField(_l("Template name"), validators=[DataRequired(), Length(max=200)])
-    subject = StringField(_l("Subject"), validators=[Length(max=500)])
-    body = TextAreaField(_l("Body"))
-    format = SelectField(
-        _l("Format"),
-        choices=[("text", _l("Plain text")), ("html", _l("HTML")), ("mjml", _l("MJML template"))],
-    )
-    is_active = BooleanField(_l("In use"), default=True)
-
-
-class SettingsForm(FlaskForm):
-    monthly_quota = IntegerField(
-        _l("Monthly broadcast limit"), validators=[NumberRange(min=0, max=100_000_000)]
-    )
-    admin_copy_addr = StringField(_l("Admin copy address"), validators=[Length(max=254)])
 
 
 def _broadcast(bid: int) -> Broadcast:
@@ -107,7 +59,13 @@ def _errors(exc: Exception) -> list[str]:
 @bp.get("/", strict_slashes=False)
 def index():
     page, progress, drafts = broadcast_runs.listing(request.args.get("page", 1, type=int))
-    return render_template("broadcasts/index.html", page=page, progress=progress, drafts=drafts)
+    return render_template(
+        "broadcasts/index.html",
+        page=page,
+        progress=progress,
+        drafts=drafts,
+        outlook=broadcast_schedule.outlook(),
+    )
 
 
 @bp.post("/new")
@@ -151,16 +109,26 @@ def compose(bid: int):
 @bp.get("/<int:bid>/confirm")
 def confirm(bid: int):
     b = _broadcast(bid)
-    if b.state != BroadcastState.DRAFT:
+    if b.state not in (BroadcastState.DRAFT, BroadcastState.SCHEDULED):
         return redirect(url_for(".progress", bid=b.id))
     try:
-        audience = broadcasts.check_ready(b)
+        # A scheduled one meets the quota when it starts (its outlook says so until then).
+        scheduled = b.state == BroadcastState.SCHEDULED
+        audience = broadcasts.check_content(b) if scheduled else broadcasts.check_ready(b)
     except broadcasts.BroadcastError as exc:
         flash(str(exc), "error")
         return redirect(url_for(".compose", bid=b.id))
-    member, copy = broadcasts.preview(b)
+    member, copy = broadcasts.preview(b, test_send.picked(b, request.args.get("member", type=int)))
     return render_template(
-        "broadcasts/confirm.html", b=b, audience=audience, member=member, copy=copy
+        "broadcasts/confirm.html",
+        b=b,
+        audience=audience,
+        member=member,
+        copy=copy,
+        notes=content_notes.notes(broadcast_mail.content_findings(b.subject, b.body, b.format)),
+        pick=test_send.members_to_pick(b),
+        test_box=test_send.box(b, member.id),
+        **broadcast_schedule.confirm_context(b, audience),
     )
 
 
@@ -181,10 +149,17 @@ def progress(bid: int):
     b = _broadcast(bid)
     if b.state == BroadcastState.DRAFT:
         return redirect(url_for(".compose", bid=b.id))
+    if b.state == BroadcastState.SCHEDULED:
+        return redirect(url_for(".confirm", bid=b.id))
+    outcomes = broadcast_results.outcomes(b)
     context = dict(
         b=b,
         progress=broadcast_runs.progress(b),
         server_running=DeskSettings.current().mail_server_running,
+        quiet_until=quiet_hours.shown(quiet_hours.closed_kinds().get(MessageKind.BROADCAST)),
+        outcomes=outcomes,
+        outcome_chart=broadcast_results.outcome_chart(outcomes),
+        delivery=broadcast_results.delivery_chart(broadcast_results.delivery(b)),
     )
     return page_or_partial("broadcasts/progress.html", "broadcasts/_progress.html", **context)
 
@@ -219,23 +194,28 @@ def refused(bid: int):
         b=b,
         refused=broadcast_runs.refused(b),
         undelivered=broadcast_runs.undelivered(b),
+        unknown=broadcast_runs.unknown(b),
     )
 
 
 @bp.post("/<int:bid>/send-again")
 def send_again(bid: int):
     ids = [int(i) for i in request.form.getlist("message_ids") if i.isdigit()]
+    unknown = [int(i) for i in request.form.getlist("unknown_ids") if i.isdigit()]
     wanted = None if request.form.get("all") == "1" else ids
+    back = url_for(".progress" if request.form.get("back") == "progress" else ".refused", bid=bid)
     try:
-        n = broadcast_runs.send_again(_broadcast(bid), wanted, current_user) if wanted != [] else 0
+        ticked = wanted != [] or unknown
+        b = _broadcast(bid)
+        n = broadcast_runs.send_again(b, wanted, current_user, unknown) if ticked else 0
     except broadcasts.BroadcastError as exc:
         flash(str(exc), "error")
-        return redirect(url_for(".refused", bid=bid))
+        return redirect(back)
     if n:
         flash(_l("%(n)s mails were queued to be sent again.", n=n), "success")
     else:
-        flash(_l("Tick at least one mail."), "error")
-    return redirect(url_for(".refused", bid=bid))
+        flash(_l("No mail was queued: tick at least one, or they are queued already."), "error")
+    return redirect(back)
 
 
 @bp.post("/<int:bid>/flag")
@@ -258,8 +238,28 @@ def templates():
 
 def _templates_page(settings_form: SettingsForm, status: int = 200):
     items = broadcast_templates.all_templates()
-    page = render_template("broadcasts/templates.html", items=items, settings_form=settings_form)
+    window = quiet_hours.windows()[MessageKind.BROADCAST]
+    page = render_template(
+        "broadcasts/templates.html",
+        items=items,
+        settings_form=settings_form,
+        window=window,
+        hhmm=quiet_hours.hhmm,
+    )
     return page, status
+
+
+@bp.post("/quiet-hours")
+@admin_only
+def quiet_hours_save():
+    try:
+        window = quiet_hours.window_from_form(request.form)
+    except quiet_hours.QuietHoursError as exc:
+        flash(exc.message, "error")
+    else:
+        if broadcast_templates.set_quiet_hours(current_user, window):
+            flash(_l("The sending hours of broadcasts were saved."), "success")
+    return redirect(url_for(".templates", _anchor="quiet-hours"))
 
 
 @bp.post("/settings")
@@ -296,6 +296,9 @@ def template(tid: int | None):
         try:
             broadcast_templates.save_template(item, fields, current_user)
             flash(_l("The template was saved."), "success")
+            content_notes.flash_warnings(
+                broadcast_mail.content_findings(fields.subject, fields.body, fields.format)
+            )
             return redirect(url_for(".templates"))
         except ContentError as exc:
             errors = _errors(exc)

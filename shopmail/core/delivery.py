@@ -20,9 +20,16 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from shopmail.core import audit, dispatch, dkim_keys, outbox, relays, verp
+from shopmail.core import audit, dispatch, dkim_keys, outbox, quiet_hours, relays, verp
 from shopmail.core.boundary import commits
-from shopmail.core.sending import Renderer, deliver, mails_for, relay_for, sendable_kinds
+from shopmail.core.sending import (
+    Renderer,
+    deliver,
+    mails_for,
+    relay_for,
+    sendable_kinds,
+    switched_on_kinds,
+)
 from shopmail.core.sending import worker_name as process_name
 from shopmail.extensions import db
 from shopmail.mail.transport import AuthError, Outcome, Relay, RelayError, Result, SmtpSession
@@ -62,7 +69,12 @@ def send_store(
     """
     worker = worker or process_name()
     store = db.session.get(Store, store_id)
-    if store is None or store.sending_paused_reason or not sendable_kinds():
+    if store is None or store.sending_paused_reason:
+        return {}
+    opens_in = quiet_hours.opens_in(store_id, switched_on_kinds())
+    if opens_in is not None:  # mail waiting for its quiet hours to end goes when they do
+        dispatch.send_later([store_id], opens_in)
+    if not sendable_kinds():
         return {}
     key, limits = relays.relay_key(store), relays.limits_for(store)
     slots = _take_sessions(store, key, limits, worker)

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, or_, select
 
 from shopmail.extensions import db
-from shopmail.models import Member
+from shopmail.models import Broadcast, Member
 
 BATCH = 1000
 # Every URL argument the filter understands; anything else is ignored (and not stored).
@@ -28,9 +28,15 @@ FILTER_KEYS = (
     "industry",
     "group",
     "q",
+    "address",
+    "bounced",
+    "broadcast",
 )
 YES_NO = ("yes", "no")
 LAST_PURCHASE = ("never", "any")
+# address: none (empty), given, or shared — the same address (in any case) as another member
+# the rest of the filter matches; a broadcast sends one copy per address (`one_per_address`).
+ADDRESS = ("none", "given", "shared")
 
 
 @dataclass
@@ -40,8 +46,33 @@ class MemberFilter:
     args: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
 
-    def conditions(self) -> list[ColumnElement[bool]]:
+    def conditions(self, seen: frozenset[int] = frozenset()) -> list[ColumnElement[bool]]:
+        """`seen`: the broadcasts whose audience this filter is part of (no loop)."""
+        out = self._plain_conditions(seen)
+        address = self.args.get("address")
+        if address == "none":
+            out.append(Member.email == "")
+        elif address in ("given", "shared"):
+            out.append(Member.email != "")
+        if address == "shared":
+            shared = (
+                select(func.lower(Member.email))
+                .where(*out)
+                .group_by(func.lower(Member.email))
+                .having(func.count() > 1)
+                .correlate(None)
+            )
+            out.append(func.lower(Member.email).in_(shared))
+        return out
+
+    def _plain_conditions(self, seen: frozenset[int]) -> list[ColumnElement[bool]]:
         a, out = self.args, []
+        if "broadcast" in a:
+            out.extend(_broadcast_audience(a["broadcast"], seen))
+        if a.get("bounced") in YES_NO:
+            out.append(
+                (Member.hard_bounces > 0) if a["bounced"] == "yes" else (Member.hard_bounces == 0)
+            )
         if a.get("invalid") in YES_NO:
             out.append(Member.email_invalid.is_(a["invalid"] == "yes"))
         if a.get("wants_mail") in YES_NO:
@@ -85,6 +116,35 @@ class MemberFilter:
             return date.fromisoformat(value)
         except ValueError:
             return None
+
+
+def audience_conditions(
+    broadcast: Broadcast, seen: frozenset[int] = frozenset()
+) -> list[ColumnElement[bool]]:
+    """Whom a broadcast is addressed to: its ticked members, or its stored filter."""
+    if broadcast.member_ids is not None:
+        return [Member.id.in_(broadcast.member_ids)]
+    return parse_filter(broadcast.member_filter or {}).conditions(seen | {broadcast.id})
+
+
+def _broadcast_audience(value: str, seen: frozenset[int]) -> list[ColumnElement[bool]]:
+    # `broadcast=<id>`: the members page lists a broadcast's audience (its forecast links here);
+    # a draft sent from that page keeps it, so it reaches the very members the page showed.
+    broadcast = db.session.get(Broadcast, int(value)) if value.isdigit() else None
+    if broadcast is None or broadcast.id in seen:
+        return [false()]
+    return audience_conditions(broadcast, seen)
+
+
+def one_per_address(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool]:
+    """Of the members matching `conditions`, the oldest of each address (in any case)."""
+    first = (
+        select(func.min(Member.id))
+        .where(*conditions)
+        .group_by(func.lower(Member.email))
+        .correlate(None)
+    )
+    return Member.id.in_(first)
 
 
 def parse_filter(args: Mapping[str, str]) -> MemberFilter:

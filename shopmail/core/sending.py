@@ -1,8 +1,8 @@
 """Sending: which mail may go now, through which relay, built how; the test mail.
 
 Gates: nothing leaves while the mail server switch is stopped; automatic kinds leave only while
-auto-sending is on; a store whose relay refused its credentials waits. The send loop that uses
-these is `delivery`.
+auto-sending is on; a kind in its quiet hours waits (`quiet_hours`); a store whose relay
+refused its credentials waits. The send loop that uses these is `delivery`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from flask import current_app
 
-from shopmail.core import crypto, dkim_keys, outbox, verp
+from shopmail.core import crypto, dkim_keys, outbox, quiet_hours, verp
 from shopmail.core.boundary import commits
 from shopmail.core.states import AUTOMATIC_KINDS, MessageKind, MessageState, RelayMode
 from shopmail.extensions import db
@@ -25,18 +25,29 @@ from shopmail.mail.signing import Signer
 from shopmail.mail.transport import AuthError, Outcome, Relay, RelayError, Result, SmtpSession
 from shopmail.models import DeskSettings, Message, Store
 
-MANUAL_KINDS = (MessageKind.RECORD, MessageKind.BROADCAST, MessageKind.ADMIN_COPY)
+# Test copies (`core.test_sends`) go out like the mail they copy: whenever the server runs.
+MANUAL_KINDS = (
+    MessageKind.RECORD,
+    MessageKind.BROADCAST,
+    MessageKind.ADMIN_COPY,
+    MessageKind.TEST,
+)
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()[:30]}:{os.getpid()}"
 
 
-def sendable_kinds() -> tuple[str, ...]:
+def switched_on_kinds() -> tuple[str, ...]:
     settings = DeskSettings.current()
     if not settings.mail_server_running:
         return ()
     return MANUAL_KINDS + (AUTOMATIC_KINDS if settings.auto_send else ())
+
+
+def sendable_kinds() -> tuple[str, ...]:
+    """The kinds that may leave now: switched on and not in their quiet hours."""
+    return quiet_hours.open_kinds(switched_on_kinds())
 
 
 def relay_from_url(url: str, timeout: float = 30) -> Relay:

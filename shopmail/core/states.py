@@ -79,7 +79,10 @@ class BounceOutcome(StrEnum):
 
 
 class BroadcastState(StrEnum):
+    """A broadcast: a draft until it starts (now, or at its `send_at` once scheduled)."""
+
     DRAFT = "draft"
+    SCHEDULED = "scheduled"
     SENDING = "sending"
     PAUSED = "paused"
     CANCELLED = "cancelled"

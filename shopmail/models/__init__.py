@@ -9,7 +9,12 @@ from shopmail.models.members import Member
 from shopmail.models.outbox import Message
 from shopmail.models.relays import RelaySend, RelaySession, RelayState
 from shopmail.models.stores import DeskSettings, KindSetting, Store
-from shopmail.models.templates import BroadcastTemplate, OrderMailTemplate, RecordMailTemplate
+from shopmail.models.templates import (
+    BroadcastTemplate,
+    OrderMailTemplate,
+    RecordMailTemplate,
+    TemplateVersion,
+)
 from shopmail.models.users import ApiToken, User
 from shopmail.models.workers import WorkerHeartbeat
 
@@ -37,6 +42,7 @@ __all__ = [
     "RelayState",
     "Shipment",
     "Store",
+    "TemplateVersion",
     "User",
     "WorkerHeartbeat",
 ]

@@ -37,6 +37,10 @@ class Broadcast(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a scheduled broadcast is to start, and why a scheduled start was refused (it went
+    # back to being a draft): both kept by `broadcasts.schedule`.
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    schedule_refusal: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class RecordMailing(db.Model):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopmail.core.states import MessageKind, MessageState, RefusalSource, check_in
@@ -74,6 +74,9 @@ class Message(db.Model):
     # can be restored as it was for a while (automatic/send_queue.RESTORE_DAYS).
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_from: Mapped[str | None] = mapped_column(String(12))
+    # Automatic mails: which template won and why, as it was decided at creation
+    # (automatic/template_choice.py); None for other mails and rows made before it was kept.
+    template_choice: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

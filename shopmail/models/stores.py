@@ -76,6 +76,14 @@ class DeskSettings(db.Model):
     # Flag a member's address invalid by itself after this many hard bounces; 0: never (staff
     # tick and flag them on a broadcast's result page).
     bounce_flag_after: Mapped[int] = mapped_column(Integer, default=0)
+    # Broadcasts' quiet hours (as `KindSetting.send_from` …) and the line width mobile
+    # templates are warned past (full-width characters; core content checks).
+    broadcast_send_from: Mapped[int | None] = mapped_column(Integer)
+    broadcast_send_until: Mapped[int | None] = mapped_column(Integer)
+    broadcast_skip_saturday: Mapped[bool] = mapped_column(Boolean, default=False)
+    broadcast_skip_sunday: Mapped[bool] = mapped_column(Boolean, default=False)
+    broadcast_skip_holidays: Mapped[bool] = mapped_column(Boolean, default=False)
+    mobile_line_width: Mapped[int] = mapped_column(Integer, default=76)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     @classmethod
@@ -116,3 +124,11 @@ class KindSetting(db.Model):
     in_use: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     backfill_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Quiet hours (core.quiet_hours): mails of the kind leave only from `send_from` until
+    # `send_until` (minutes after midnight, Tokyo; both None: at any hour), and not on the
+    # days skipped. Mails due meanwhile wait, queued.
+    send_from: Mapped[int | None] = mapped_column(Integer)
+    send_until: Mapped[int | None] = mapped_column(Integer)
+    skip_saturday: Mapped[bool] = mapped_column(Boolean, default=False)
+    skip_sunday: Mapped[bool] = mapped_column(Boolean, default=False)
+    skip_holidays: Mapped[bool] = mapped_column(Boolean, default=False)

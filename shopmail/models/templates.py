@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from shopmail.core.states import AUTOMATIC_KINDS, check_in
@@ -64,3 +73,34 @@ class BroadcastTemplate(db.Model):
     format: Mapped[str] = mapped_column(String(10), default="text")
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+# The kinds of template whose saves are kept as versions (core/template_versions.py).
+TEMPLATE_TYPES = ("order_mail", "record_mail", "newsletter")
+
+
+class TemplateVersion(db.Model):
+    """One saved state of a template: its full content, who saved it and when.
+
+    `template_key` names the template within its type: the slot "scope|kind|device|variant"
+    for automatic templates (a store slot keeps its history across a reset), the row id for
+    the others. `number` counts up per template; `restored_from` is the number a restore
+    brought back; `baseline` marks the content a template had before versions were kept.
+    """
+
+    __tablename__ = "template_versions"
+    __table_args__ = (
+        UniqueConstraint("template_type", "template_key", "number"),
+        CheckConstraint(check_in("template_type", TEMPLATE_TYPES), name="template_type"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template_type: Mapped[str] = mapped_column(String(20))
+    template_key: Mapped[str] = mapped_column(String(200))
+    number: Mapped[int] = mapped_column(Integer)
+    content: Mapped[dict] = mapped_column(JSON)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    restored_from: Mapped[int | None] = mapped_column(Integer)
+    baseline: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -6,12 +6,33 @@ and nothing changes. Every change is audited and left in the session for the cal
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy import select, update
 
-from shopmail.core import audit
+from shopmail.core import audit, template_versions
 from shopmail.extensions import db
+from shopmail.mail import content_checks
+from shopmail.mail.content_checks import ContentWarning
 from shopmail.models import DeskSettings, RecordMailing, RecordMailTemplate, User
 from shopmail.record_mails.drafts import check_tags
+
+
+class ContentRefused(ValueError):
+    """Text in a template that cannot be sent; `findings` say where."""
+
+    def __init__(self, findings: list[ContentWarning]) -> None:
+        self.findings = findings
+        super().__init__("; ".join(f.message_en for f in findings))
+
+
+def content_findings(title: str, header: str, footer: str) -> list[ContentWarning]:
+    """The content checks (`content_checks`) of a record-mail template's three texts, each
+    finding named by its field ("title", "header", "footer")."""
+    found = content_checks.check(title, header, "record")
+    found = [replace(f, field="title" if f.field == "subject" else "header") for f in found]
+    footer_found = content_checks.check("", footer, "record")
+    return found + [replace(f, field="footer") for f in footer_found]
 
 
 def all_templates() -> list[RecordMailTemplate]:
@@ -27,8 +48,12 @@ def save_template(
     footer: str,
     actor: User,
 ) -> RecordMailTemplate:
-    """Create (template None) or update a template; raises `UnknownTags` before any change."""
+    """Create (template None) or update a template; raises `UnknownTags` or, for what cannot
+    be sent (a line over 1,000 bytes), `ContentRefused` before any change."""
     check_tags(title=title, header=header, footer=footer)
+    unsendable = [f for f in content_findings(title, header, footer) if f.blocks]
+    if unsendable:
+        raise ContentRefused(unsendable)
     created = template is None
     if created:
         template = RecordMailTemplate()
@@ -37,7 +62,7 @@ def save_template(
     template.title = " ".join(title.split())
     template.header = header
     template.footer = footer
-    db.session.flush()
+    template_versions.keep(actor, template)  # flushes
     action = "record_template.created" if created else "record_template.updated"
     audit.record(actor, action, template, name=template.name)
     return template
@@ -52,6 +77,7 @@ def delete_template(template: RecordMailTemplate, actor: User) -> None:
         execution_options={"synchronize_session": False},
     )
     audit.record(actor, "record_template.deleted", template, name=template.name)
+    template_versions.forget(template)
     db.session.delete(template)
 
 

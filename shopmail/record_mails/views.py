@@ -9,12 +9,14 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from shopmail.core.states import RecordMailingState
+from shopmail.core.test_sends import TestSendError
 from shopmail.extensions import db
 from shopmail.mail import tags
 from shopmail.models import DeskSettings, RecordMailing, RecordMailTemplate
 from shopmail.record_mails import drafts as record_mail
 from shopmail.record_mails import lists as record_lists
 from shopmail.record_mails import templates as record_templates
+from shopmail.record_mails import test_send as record_test
 from shopmail.record_mails.forms import (
     STATUS_LABELS,
     ComposeForm,
@@ -24,8 +26,10 @@ from shopmail.record_mails.forms import (
     list_filter,
     show_tag_errors,
 )
-from shopmail.web import admin_only
+from shopmail.web import admin_only, content_notes
 from shopmail.web.partials import wants_partial
+from shopmail.web.test_send import TestSendBox, typed_addresses
+from shopmail.web.test_send import answer as test_answer
 
 bp = Blueprint("records", __name__, url_prefix="/records")
 
@@ -132,7 +136,30 @@ def confirm(mailing_id: int):
     chosen = chosen or next(iter(wizard["sendable"]), None)
     preview = record_mail.render_mail(mailing, chosen) if chosen else None
     name = "records/_preview.html" if wants_partial() else "records/confirm.html"
-    return render_template(name, mailing=mailing, chosen=chosen, preview=preview, **wizard)
+    box = _test_box(mailing, chosen.record_id) if chosen else None
+    return render_template(
+        name, mailing=mailing, chosen=chosen, preview=preview, test_box=box, **wizard
+    )
+
+
+def _test_box(mailing: RecordMailing, record_id: int, typed: str = "") -> TestSendBox:
+    action = url_for(".test", mailing_id=mailing.id)
+    return TestSendBox(action, {"preview": record_id}, typed=typed)
+
+
+@bp.post("/mailings/<int:mailing_id>/test")
+def test(mailing_id: int):
+    mailing = _mailing(mailing_id)
+    record_id = request.form.get("preview", type=int)
+    typed, addresses = typed_addresses()
+    box = _test_box(mailing, record_id or 0, typed)
+    back = url_for(".confirm", mailing_id=mailing.id, preview=record_id)
+    try:
+        recipient = record_test.chosen_recipient(mailing, record_id)
+        sent = record_test.send_test(mailing, recipient, addresses, current_user)
+    except TestSendError as exc:
+        return test_answer(box, back, error=exc.message)
+    return test_answer(box, back, sent=sent.to)
 
 
 @bp.post("/mailings/<int:mailing_id>/send")
@@ -215,11 +242,19 @@ def _template_page(template: RecordMailTemplate | None):
             record_templates.save_template(template, **form.values(), actor=current_user)
         except record_mail.UnknownTags as error:
             show_tag_errors(form, error)
+        except record_templates.ContentRefused as error:
+            for finding in error.findings:
+                form[finding.field].errors.append(content_notes.message(finding))
         else:
             flash(_l("The template was saved."), "success")
+            content_notes.flash_warnings(record_templates.content_findings(**_texts(form)))
             return redirect(url_for(".templates"))
     status = 400 if form.errors else 200
     return render_template("records/template_form.html", form=form, template=template), status
+
+
+def _texts(form) -> dict[str, str]:
+    return {name: form.values()[name] for name in ("title", "header", "footer")}
 
 
 @bp.post("/templates/<int:template_id>/delete")

@@ -24,7 +24,7 @@ SECTIONS: list[tuple[object, list[Entry]]] = [
     (
         _l("Automatic mails"),
         [
-            Entry(_l("Operations"), "automatic.operations"),
+            Entry(_l("Operations"), "operations.operations"),
             Entry(_l("Templates"), "automatic.templates"),
             Entry(_l("Send queue"), "automatic.queue"),
             Entry(_l("History"), "automatic.history"),

@@ -21,7 +21,7 @@ def test_admin_creates_reviews_releases_sends_and_sees_the_history(
 
     page.get_by_role("link", name="運用設定").click()
     expect(page.locator('[data-step="1"]')).to_have_attribute("data-state", "next")
-    page.get_by_label("受注確認連絡").check()
+    page.get_by_role("checkbox", name="受注確認連絡").check()
     page.get_by_role("button", name="自動送信設定を登録").click()
     page.get_by_role("button", name="メール作成処理を起動").click()
     expect(page.get_by_role("button", name="メール作成処理を停止")).to_be_visible()

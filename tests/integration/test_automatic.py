@@ -120,7 +120,7 @@ def test_first_start_creates_held_mails_that_go_out_once_released(
     assert sorted(len(v) for v in to.values()) == [1, 1, 2, 3]
 
     mobile_mail = to["hanako@docomo.ne.jp"][0]
-    assert mobile_mail.message["Subject"] == "【さくら雑貨 rakuten店】ご注文確認R-2"
+    assert mobile_mail.message["Subject"] == "【さくら雑貨 rakuten店】ご注文確認（R-2）"
     assert "rakuten 携帯署名" in mobile_mail.message.get_content()
     assert "PC署名" not in mobile_mail.message.get_content()
     repeat_mail = to["jiro@example.jp"][0]
@@ -249,8 +249,8 @@ def test_a_saved_store_template_stops_following_the_default_until_reset(
     db.session.commit()
     url = f"/automatic/templates?store={store.id}&kind=order_confirmation&device=pc&variant=1"
     page = admin_client.get(url).get_data(as_text=True)
-    assert "共通設定(規定値)が適用されています" in page
-    assert re.search(r"<button type=\"submit\" disabled[^>]*>共通設定\(規定値\)で上書きする", page)
+    assert "共通設定(既定値)が適用されています" in page
+    assert re.search(r"<button type=\"submit\" disabled[^>]*>共通設定\(既定値\)で上書きする", page)
 
     token = csrf_token(admin_client, url)
     bad = admin_client.post(
@@ -263,7 +263,7 @@ def test_a_saved_store_template_stops_following_the_default_until_reset(
     )
     assert saved.status_code == 302
     page = admin_client.get(url).get_data(as_text=True)
-    assert "共通設定(規定値)から変更されています" in page and "店舗版 [ORDER_NO]" in page
+    assert "共通設定(既定値)から変更されています" in page and "店舗版 [ORDER_NO]" in page
 
     preview = admin_client.post(
         url.replace("/templates?", "/templates/preview?"),
@@ -277,7 +277,7 @@ def test_a_saved_store_template_stops_following_the_default_until_reset(
     )
     assert reset.status_code == 302
     page = admin_client.get(url).get_data(as_text=True)
-    assert "共通設定(規定値)が適用されています" in page and "店舗版" not in page
+    assert "共通設定(既定値)が適用されています" in page and "店舗版" not in page
     actions = db.session.scalars(db.select(AuditEntry.action)).all()
     assert "template.saved" in actions and "template.reset" in actions
 

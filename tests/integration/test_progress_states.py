@@ -40,6 +40,7 @@ def test_a_broadcast_with_a_mail_waiting_for_its_retry_says_when_and_is_not_comp
     assert f"1 通が再試行待ち、次回 {tokyo(retry.next_attempt_at, '%H:%M')}" in page
     assert percent(page) == 66 and "100%" not in page
     assert 'hx-trigger="load delay:1s"' in page  # still running: it keeps polling
+    assert "送信はバックグラウンドで続きます" in page
     assert "メール送信を完了いたしました" not in page
 
 
@@ -119,6 +120,7 @@ def test_a_cancelled_broadcast_shows_what_was_sent_and_not_a_full_bar_and_its_ad
     assert f"配信を中止しました。送信済み {sent} 通、未送信 {cancelled} 通です。" in page
     assert percent(page) == sent * 100 // 120 < 100
     assert "hx-trigger" not in page  # ended: no more polling
+    assert "バックグラウンドで続きます" not in page  # nothing goes on any more
 
 
 def test_a_broadcast_cancelled_before_anything_went_out_sends_no_admin_copy(

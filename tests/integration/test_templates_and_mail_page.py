@@ -111,9 +111,9 @@ def test_a_seeded_default_never_edited_follows_the_new_shipped_text(app, admin_c
     url = "/automatic/templates?store=default&kind=shipping_notice&device=pc&variant="
     page = admin_client.get(url).get_data(as_text=True)
     assert "[SHIP_DATE]に発送いたしました" in page and "本日" not in page
-    assert "出荷時の既定のまま" in page
+    assert "初期設定のまま" in page
     page = admin_client.get(URL).get_data(as_text=True)
-    assert "店長より一言" in page and "出荷時の既定から変更済み" in page  # edited: kept
+    assert "店長より一言" in page and "初期設定から変更済み" in page  # edited: kept
     # Saving a default writes the new text into the never-edited rows; the edited one stays.
     token = csrf_token(admin_client, url)
     admin_client.post(
