@@ -192,3 +192,19 @@ def test_a_broadcast_waits_for_its_hours_and_its_progress_says_until_when(
     assert "送信停止時間帯" not in staff_client.get(f"/broadcasts/{bid}/progress").get_data(
         as_text=True
     )
+
+
+def test_a_store_whose_only_due_mail_waits_is_woken_by_the_reconciler_when_the_window_opens(
+    app, admin_client, mail_store, clock
+):
+    """No send job runs for a store with nothing sendable now; the minute reconciler asks for
+    one at the minute its quiet hours end, not a minute after."""
+    set_window(admin_client, "follow_up", **FOLLOW_UPS_9_TO_20)
+    queue_mail(mail_store, to="later@example.jp", n=2, kind="follow_up")
+    registry = dispatch.get_queue("mail").scheduled_job_registry
+    assert dispatch.due_stores() == []  # nothing may leave at 22:00
+    report = dispatch.reconcile()
+    db.session.commit()  # the job's commit enqueues what it asked for
+    assert report["woken_after_quiet_hours"] == 1
+    wake = [int(j.rsplit("-at-", 1)[1]) for j in registry.get_job_ids() if "-at-" in j]
+    assert any(abs(at - time.time() - 11 * 3600) < 10 for at in wake), wake
