@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from shopmail.broadcasts import api_document, api_schema, drafts, runs, test_send
+from shopmail.broadcasts import api_document, api_schema, drafts, results, runs, test_send
 from shopmail.broadcasts import schedule as broadcast_schedule
 from shopmail.broadcasts.api_schema import LISTED_STATES, Audience
 from shopmail.broadcasts.rendering import ContentError, compile_content
@@ -178,7 +178,7 @@ def refused(bid: int):
                 "status": r.status,
                 "flagged_invalid": r.flagged,
             }
-            for r in runs.refused(broadcast)
+            for r in results.refused(broadcast)
         ],
     }
 
@@ -192,7 +192,7 @@ def resend_failed(bid: int):
         queued = runs.send_again(broadcast, None, actor())
     except drafts.BroadcastError as exc:
         return _refused(exc)
-    return {"id": broadcast.id, "queued": queued, "unknown": len(runs.unknown(broadcast))}, 202
+    return {"id": broadcast.id, "queued": queued, "unknown": len(results.unknown(broadcast))}, 202
 
 
 def _broadcast(bid: int) -> Broadcast:

@@ -1,6 +1,9 @@
 """What became of a broadcast's copies, for its page: the outcome split (sent, refused, bounced,
 unknown, not delivered — and while it runs, still to go) and its delivery over time, both read
-from the outbox in one GROUP BY each."""
+from the outbox in one GROUP BY each; and the copies behind them: the addresses the recipients'
+side refused (5xx in the SMTP transaction, hard bounces), apart from the mails that were not
+delivered because the mail server could not be reached and from the unknown ones, which may
+have arrived."""
 
 from __future__ import annotations
 
@@ -14,7 +17,7 @@ from shopmail.core import mail_stats
 from shopmail.core.i18n import tokyo
 from shopmail.core.states import MessageKind, MessageState
 from shopmail.extensions import db
-from shopmail.models import Broadcast, Message
+from shopmail.models import Broadcast, Member, Message
 from shopmail.models.outbox import OPEN_STATES
 from shopmail.web import charts
 
@@ -125,3 +128,112 @@ def delivery_chart(line: mail_stats.Timeline) -> DeliveryChart | None:
         every=max(len(labels) // 8, 1),
     )
     return DeliveryChart(chart, minutes, line.buckets, line.total)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    member_id: int
+    number: str
+    company: str
+    addr: str
+    code: int | None
+    reply: str
+    flagged: bool
+    source: str = ""  # RefusalSource: smtp, bounce, address
+    status: str = ""  # the bounce's status code ("5.1.1"); empty for SMTP refusals
+
+
+@dataclass(frozen=True)
+class Undelivered:
+    """A copy the relay never took: it could not be reached, or the retries ran out."""
+
+    message_id: int
+    member_id: int
+    number: str
+    company: str
+    addr: str
+    code: int | None
+    reply: str
+    attempts: int
+
+
+def _copies_of(broadcast: Broadcast, *where):
+    """The broadcast's member copies that match `where`, each with its member."""
+    return (
+        select(Message, Member)
+        .join(Member, Member.id == Message.member_id)
+        .where(Message.broadcast_id == broadcast.id, Message.kind == MessageKind.BROADCAST, *where)
+        .order_by(Member.id)
+    )
+
+
+def refused_rows(broadcast: Broadcast):
+    """Copies the recipient's side refused: the row says so (`refused_by`, set when the 5xx
+    or the hard bounce was recorded), never guessed from a missing reply code."""
+    failed_or_bounced = Message.state.in_((MessageState.FAILED, MessageState.BOUNCED))
+    return _copies_of(broadcast, failed_or_bounced, Message.refused_by.isnot(None))
+
+
+def undelivered_rows(broadcast: Broadcast):
+    return _copies_of(broadcast, Message.state == MessageState.FAILED, Message.refused_by.is_(None))
+
+
+def unknown_rows(broadcast: Broadcast):
+    return _copies_of(broadcast, Message.state == MessageState.UNKNOWN)
+
+
+def refused(broadcast: Broadcast) -> list[Refusal]:
+    """Addresses refused for good — 5xx to RCPT or DATA, a hard bounce, an address that is
+    none — with the member and the server's (or the bounce's) words."""
+    out = []
+    for message, member in db.session.execute(refused_rows(broadcast)):
+        bounced = message.state == MessageState.BOUNCED
+        out.append(
+            Refusal(
+                member.id,
+                member.number,
+                member.company,
+                message.to_addr,
+                _bounce_code(message) if bounced else message.last_code,
+                message.bounce_diagnostic if bounced else message.last_reply,
+                member.email_invalid,
+                message.refused_by or "",
+                message.bounce_status if bounced else "",
+            )
+        )
+    return out
+
+
+def _bounce_code(message: Message) -> int | None:
+    """The SMTP code the remote server gave in its diagnostic ("smtp; 550 5.1.1 …")."""
+    for word in message.bounce_diagnostic.replace(";", " ").split():
+        if len(word) == 3 and word.isdigit() and word[0] in "45":
+            return int(word)
+    return None
+
+
+def undelivered(broadcast: Broadcast) -> list[Undelivered]:
+    """Copies that failed without any recipient refusing them: shown apart, sent again."""
+    return _listed(undelivered_rows(broadcast))
+
+
+def unknown(broadcast: Broadcast) -> list[Undelivered]:
+    """Copies whose connection died after the data was handed over: they may have arrived, so
+    they are listed apart and sent again only when staff tick them."""
+    return _listed(unknown_rows(broadcast))
+
+
+def _listed(rows) -> list[Undelivered]:
+    return [
+        Undelivered(
+            message.id,
+            member.id,
+            member.number,
+            member.company,
+            message.to_addr,
+            message.last_code,
+            message.last_reply,
+            message.attempts,
+        )
+        for message, member in db.session.execute(rows)
+    ]

@@ -1,8 +1,7 @@
 """A running broadcast: pause, resume, cancel, progress read from the outbox, the list of
-broadcasts, and the result: the addresses the recipients' side refused (5xx in the SMTP
-transaction, hard bounces; flagged invalid in one step), apart from the mails that were not
-delivered because the mail server could not be reached (sent again in one step, never flagged)
-and from the unknown ones, which may have arrived (sent again only when ticked).
+broadcasts, and what staff do with its result (`results`): the refused addresses flagged
+invalid in one step, the copies not delivered sent again in one step, the unknown ones (which
+may have arrived) sent again only when ticked.
 """
 
 from __future__ import annotations
@@ -22,40 +21,13 @@ from shopmail.broadcasts.drafts import (
     audience,
     check_ready,
 )
+from shopmail.broadcasts.results import refused_rows, undelivered_rows, unknown_rows
 from shopmail.core import audit, dispatch, outbox, run_ends
 from shopmail.core.progress import Progress, next_retry_at
 from shopmail.core.states import BroadcastState, MessageKind, MessageState
 from shopmail.extensions import db
 from shopmail.models import Broadcast, Member, Message, User
 from shopmail.models.types import utcnow
-
-
-@dataclass(frozen=True)
-class Refusal:
-    member_id: int
-    number: str
-    company: str
-    addr: str
-    code: int | None
-    reply: str
-    flagged: bool
-    source: str = ""  # RefusalSource: smtp, bounce, address
-    status: str = ""  # the bounce's status code ("5.1.1"); empty for SMTP refusals
-
-
-@dataclass(frozen=True)
-class Undelivered:
-    """A copy the relay never took: it could not be reached, or the retries ran out."""
-
-    message_id: int
-    member_id: int
-    number: str
-    company: str
-    addr: str
-    code: int | None
-    reply: str
-    attempts: int
-
 
 _CANCELLABLE = (
     BroadcastState.DRAFT,
@@ -188,88 +160,6 @@ def _draft_line(broadcast: Broadcast) -> DraftLine:
         return DraftLine(audience(broadcast).final, str(exc))
 
 
-def _copies_of(broadcast: Broadcast, *where):
-    """The broadcast's member copies that match `where`, each with its member."""
-    return (
-        select(Message, Member)
-        .join(Member, Member.id == Message.member_id)
-        .where(Message.broadcast_id == broadcast.id, Message.kind == MessageKind.BROADCAST, *where)
-        .order_by(Member.id)
-    )
-
-
-def _refused_rows(broadcast: Broadcast):
-    """Copies the recipient's side refused: the row says so (`refused_by`, set when the 5xx
-    or the hard bounce was recorded), never guessed from a missing reply code."""
-    failed_or_bounced = Message.state.in_((MessageState.FAILED, MessageState.BOUNCED))
-    return _copies_of(broadcast, failed_or_bounced, Message.refused_by.isnot(None))
-
-
-def _undelivered_rows(broadcast: Broadcast):
-    return _copies_of(broadcast, Message.state == MessageState.FAILED, Message.refused_by.is_(None))
-
-
-def _unknown_rows(broadcast: Broadcast):
-    return _copies_of(broadcast, Message.state == MessageState.UNKNOWN)
-
-
-def refused(broadcast: Broadcast) -> list[Refusal]:
-    """Addresses refused for good — 5xx to RCPT or DATA, a hard bounce, an address that is
-    none — with the member and the server's (or the bounce's) words."""
-    out = []
-    for message, member in db.session.execute(_refused_rows(broadcast)):
-        bounced = message.state == MessageState.BOUNCED
-        out.append(
-            Refusal(
-                member.id,
-                member.number,
-                member.company,
-                message.to_addr,
-                _bounce_code(message) if bounced else message.last_code,
-                message.bounce_diagnostic if bounced else message.last_reply,
-                member.email_invalid,
-                message.refused_by or "",
-                message.bounce_status if bounced else "",
-            )
-        )
-    return out
-
-
-def _bounce_code(message: Message) -> int | None:
-    """The SMTP code the remote server gave in its diagnostic ("smtp; 550 5.1.1 …")."""
-    for word in message.bounce_diagnostic.replace(";", " ").split():
-        if len(word) == 3 and word.isdigit() and word[0] in "45":
-            return int(word)
-    return None
-
-
-def undelivered(broadcast: Broadcast) -> list[Undelivered]:
-    """Copies that failed without any recipient refusing them: shown apart, sent again."""
-    return _listed(_undelivered_rows(broadcast))
-
-
-def unknown(broadcast: Broadcast) -> list[Undelivered]:
-    """Copies whose connection died after the data was handed over: they may have arrived, so
-    they are listed apart and sent again only when staff tick them."""
-    return _listed(_unknown_rows(broadcast))
-
-
-def _listed(rows) -> list[Undelivered]:
-    return [
-        Undelivered(
-            message.id,
-            member.id,
-            member.number,
-            member.company,
-            message.to_addr,
-            message.last_code,
-            message.last_reply,
-            message.attempts,
-        )
-        for message, member in db.session.execute(rows)
-    ]
-
-
 RESEND_BATCH = 500
 
 
@@ -286,12 +176,12 @@ def send_again(
     A second press finds the rows queued already and queues nothing."""
     if broadcast.state != BroadcastState.DONE:
         raise WrongState(_l("Mails can be sent again once the broadcast has ended."))
-    rows = _undelivered_rows(broadcast).with_only_columns(Message.id)
+    rows = undelivered_rows(broadcast).with_only_columns(Message.id)
     if message_ids is not None:
         rows = rows.where(Message.id.in_(message_ids))
     ids = list(db.session.scalars(rows))
     if unknown_ids:
-        ticked = _unknown_rows(broadcast).with_only_columns(Message.id)
+        ticked = unknown_rows(broadcast).with_only_columns(Message.id)
         ids += db.session.scalars(ticked.where(Message.id.in_(list(unknown_ids))))
     if not ids:
         return 0
@@ -320,7 +210,7 @@ def send_again(
 
 def flag_invalid_members(broadcast: Broadcast, member_ids: list[int], actor: User) -> int:
     """Flag the ticked refused members invalid (reason: the server's reply), in one step."""
-    chosen = _refused_rows(broadcast).where(Member.id.in_(member_ids))
+    chosen = refused_rows(broadcast).where(Member.id.in_(member_ids))
     flagged = []
     for message, member in db.session.execute(chosen):
         if not member.email_invalid:

@@ -192,9 +192,9 @@ def refused(bid: int):
     return render_template(
         "broadcasts/refused.html",
         b=b,
-        refused=broadcast_runs.refused(b),
-        undelivered=broadcast_runs.undelivered(b),
-        unknown=broadcast_runs.unknown(b),
+        refused=broadcast_results.refused(b),
+        undelivered=broadcast_results.undelivered(b),
+        unknown=broadcast_results.unknown(b),
     )
 
 
