@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext
 from sqlalchemy import and_, case, func, select, type_coerce
 
-from shopmail.core.i18n import TOKYO, tokyo
+from shopmail.core.i18n import on_tokyo_days, tokyo
 from shopmail.core.mail_lists import MailFilter
 from shopmail.core.states import AUTOMATIC_KINDS, MessageKind, MessageState
 from shopmail.extensions import db
@@ -77,11 +77,7 @@ class QueueFilter:
 
     def apply(self, query):
         query = self.mails.apply(query)
-        if self.start:
-            query = query.where(record_date >= _tokyo_midnight(self.start))
-        if self.end:
-            query = query.where(record_date < _tokyo_midnight(self.end + timedelta(days=1)))
-        return query
+        return query.where(*on_tokyo_days(record_date, self.start, self.end))
 
 
 def parse_day(text: str | None) -> date | None:
@@ -90,10 +86,6 @@ def parse_day(text: str | None) -> date | None:
         return date.fromisoformat(text.strip()) if text else None
     except ValueError:
         return None
-
-
-def _tokyo_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=TOKYO).astimezone(UTC)
 
 
 @dataclass(frozen=True)

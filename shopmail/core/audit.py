@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_sqlalchemy.pagination import Pagination
 
+from shopmail.core.i18n import on_tokyo_days
 from shopmail.extensions import db
 from shopmail.models import AuditEntry, User
 
 SECRET_WORDS = ("password", "secret", "token")
 MASK = "********"
 PER_PAGE = 50
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def record(
@@ -72,10 +71,7 @@ def search(wanted: TrailFilter, page: int = 1, per_page: int = PER_PAGE) -> Pagi
         query = query.filter(AuditEntry.user_id == wanted.user_id)
     if wanted.action:
         query = query.filter(AuditEntry.action == wanted.action)
-    if wanted.start:
-        query = query.filter(AuditEntry.at >= _tokyo_midnight(wanted.start))
-    if wanted.end:
-        query = query.filter(AuditEntry.at < _tokyo_midnight(wanted.end + timedelta(days=1)))
+    query = query.filter(*on_tokyo_days(AuditEntry.at, wanted.start, wanted.end))
     return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
 
 
@@ -88,7 +84,3 @@ def actions_in_use() -> list[str]:
 def people() -> list[User]:
     """Everyone who can appear as the actor of an entry, for the filter's choices."""
     return list(db.session.scalars(db.select(User).order_by(User.email)))
-
-
-def _tokyo_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=TOKYO).astimezone(UTC)

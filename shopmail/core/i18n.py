@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -49,6 +49,22 @@ def tokyo(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     if value is None:
         return ""
     return value.astimezone(TOKYO).strftime(fmt)
+
+
+def tokyo_midnight(day: date) -> datetime:
+    """The UTC moment a Tokyo calendar day begins."""
+    return datetime.combine(day, time(), tzinfo=TOKYO).astimezone(UTC)
+
+
+def on_tokyo_days(column, start: date | None, end: date | None) -> list:
+    """Conditions: the UTC time in `column` falls on the Tokyo days from `start` to `end`, both
+    included (None leaves that side open)."""
+    conditions = []
+    if start:
+        conditions.append(column >= tokyo_midnight(start))
+    if end:
+        conditions.append(column < tokyo_midnight(end + timedelta(days=1)))
+    return conditions
 
 
 def tokyo_date(value: date | datetime | None) -> str:

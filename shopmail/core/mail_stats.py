@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Integer, cast, func, literal_column, select
 
-from shopmail.core.i18n import TOKYO
+from shopmail.core.i18n import TOKYO, on_tokyo_days
 from shopmail.core.mail_lists import MailFilter
 from shopmail.core.states import MessageState
 from shopmail.extensions import db
@@ -79,11 +79,6 @@ def tokyo_today(now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(TOKYO).date()
 
 
-def day_start(day: date) -> datetime:
-    """The UTC moment a Tokyo day begins."""
-    return datetime.combine(day, datetime.min.time(), TOKYO).astimezone(UTC)
-
-
 def daily(wanted: MailFilter, days: int = 30, now: datetime | None = None) -> list[DayCounts]:
     """Mails per state for each of the last `days` Tokyo days (today last), every day listed."""
     today = tokyo_today(now)
@@ -92,8 +87,7 @@ def daily(wanted: MailFilter, days: int = 30, now: datetime | None = None) -> li
     day = tokyo_day(at).label("day")
     query = (
         select(day, Message.state, func.count())
-        .where(Message.state.in_(DAY_STATES), at >= day_start(first))
-        .where(at < day_start(today + timedelta(days=1)))
+        .where(Message.state.in_(DAY_STATES), *on_tokyo_days(at, first, today))
         .group_by(day, Message.state)
     )
     found: dict[str, dict[str, int]] = {}

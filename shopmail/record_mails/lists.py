@@ -7,19 +7,18 @@ number, the buyer's name, e-mail address or company, without regard to case.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, false, func, or_, select
 
+from shopmail.core.i18n import on_tokyo_days
 from shopmail.extensions import db
 from shopmail.models import Order, Quote, Shipment, Store
 
 PER_PAGE = 50
 RECORD_TYPES = ("order", "shipment", "quote")
 SHIPMENT_STATUSES = ("confirmed", "unconfirmed")
-TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 @dataclass(frozen=True)
@@ -95,11 +94,7 @@ _QUERIES = {"order": _orders, "shipment": _shipments, "quote": _quotes}
 def _common(query: Select, wanted: ListFilter, store_column, date_column) -> Select:
     if wanted.store_id:
         query = query.where(store_column == wanted.store_id)
-    if wanted.start:
-        query = query.where(date_column >= _tokyo_midnight(wanted.start))
-    if wanted.end:
-        query = query.where(date_column < _tokyo_midnight(wanted.end + timedelta(days=1)))
-    return query
+    return query.where(*on_tokyo_days(date_column, wanted.start, wanted.end))
 
 
 def _text(query: Select, text: str, columns: list) -> Select:
@@ -107,7 +102,3 @@ def _text(query: Select, text: str, columns: list) -> Select:
     for word in text.split()[:5]:
         query = query.where(or_(*(column.icontains(word, autoescape=True) for column in columns)))
     return query
-
-
-def _tokyo_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(), tzinfo=TOKYO).astimezone(UTC)

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from playwright.sync_api import expect
 
-from shopmail.core.mail_stats import day_start, tokyo_today
+from shopmail.core.i18n import tokyo_midnight
+from shopmail.core.mail_stats import tokyo_today
 from shopmail.extensions import db
 from tests.conftest import PASSWORD
 from tests.factories import MessageFactory, StoreFactory
@@ -41,7 +42,7 @@ def dashboard_counts(page) -> Counter:
 
 def test_the_chart_is_drawn_and_its_numbers_are_the_historys(sign_in, live_server, staff):
     shop, b2b = StoreFactory(name="さくら雑貨 本店"), StoreFactory(name="さくら雑貨 法人店")
-    midnight = day_start(tokyo_today())
+    midnight = tokyo_midnight(tokyo_today())
     rows = [
         (shop, "order_confirmation", "sent", midnight + timedelta(seconds=20)),
         (shop, "order_confirmation", "sent", midnight - timedelta(seconds=20)),

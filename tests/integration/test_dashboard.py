@@ -13,8 +13,8 @@ from html import unescape
 import pytest
 
 from shopmail.core import dispatch
-from shopmail.core.i18n import tokyo
-from shopmail.core.mail_stats import day_start, tokyo_today
+from shopmail.core.i18n import tokyo, tokyo_midnight
+from shopmail.core.mail_stats import tokyo_today
 from shopmail.extensions import db
 from shopmail.models.types import utcnow
 from tests.conftest import run_worker
@@ -61,7 +61,7 @@ def dashboard_counts(client, **query) -> Counter:
 def mails(app, mail_store, smtp_server):
     """Two stores' mails of several kinds over the last days, and today's sent by a worker."""
     other = StoreFactory(code="b2b", name="さくら雑貨 法人店")
-    midnight = day_start(tokyo_today())  # today, 00:00 in Tokyo
+    midnight = tokyo_midnight(tokyo_today())  # today, 00:00 in Tokyo
     just_after, just_before = midnight + timedelta(seconds=30), midnight - timedelta(seconds=30)
     week_ago = midnight - timedelta(days=6, hours=-10)
     rows = [
