@@ -37,6 +37,7 @@ OUTCOME_LABELS = {
 @dataclass(frozen=True)
 class Outcomes:
     counts: dict[str, int]  # outcome → copies (OUTCOMES)
+    states: dict[str, int]  # state → copies, read in the same query (for the progress bar)
 
     def __getitem__(self, outcome: str) -> int:
         return self.counts.get(outcome, 0)
@@ -77,9 +78,11 @@ def outcomes(broadcast: Broadcast) -> Outcomes:
         .group_by(Message.state, refused)
     )
     counts = dict.fromkeys(OUTCOMES, 0)
+    states: dict[str, int] = {}
     for state, was_refused, n in rows:
         counts[_outcome(state, bool(was_refused))] += n
-    return Outcomes(counts)
+        states[state] = states.get(state, 0) + n
+    return Outcomes(counts, states)
 
 
 def _outcome(state: str, refused: bool) -> str:

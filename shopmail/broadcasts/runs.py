@@ -108,10 +108,11 @@ def _settle_admin_copy(broadcast: Broadcast, unsent: tuple) -> None:
     )
 
 
-def progress(broadcast: Broadcast) -> Progress:
-    """Counts read from the outbox (it becomes done in the send loop: `core.run_ends`)."""
+def progress(broadcast: Broadcast, counts: dict[str, int] | None = None) -> Progress:
+    """Counts read from the outbox (it becomes done in the send loop: `core.run_ends`);
+    `counts`: the member copies by state, when the caller read them already."""
     rows = dict(broadcast_id=broadcast.id, kind=MessageKind.BROADCAST)
-    counts = outbox.count_by_state(**rows)
+    counts = outbox.count_by_state(**rows) if counts is None else counts
     cancelled = broadcast.state == BroadcastState.CANCELLED
     return Progress.of(
         counts,

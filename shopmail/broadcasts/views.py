@@ -154,7 +154,7 @@ def progress(bid: int):
     outcomes = broadcast_results.outcomes(b)
     context = dict(
         b=b,
-        progress=broadcast_runs.progress(b),
+        progress=broadcast_runs.progress(b, outcomes.states),
         server_running=DeskSettings.current().mail_server_running,
         quiet_until=quiet_hours.shown(quiet_hours.closed_kinds().get(MessageKind.BROADCAST)),
         outcomes=outcomes,
