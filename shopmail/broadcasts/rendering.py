@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from shopmail.broadcasts.unsubscribe import unsubscribe_url
 from shopmail.core import merge, sending
+from shopmail.core.outbox import Claimed
 from shopmail.core.sending import Content
 from shopmail.extensions import db
 from shopmail.mail import content_checks, tags
@@ -33,7 +34,7 @@ from shopmail.mail.html import (
     tags_in_attributes,
 )
 from shopmail.mail.transport import Outcome, Result
-from shopmail.models import Broadcast, DeskSettings, Member, Message, Store
+from shopmail.models import Broadcast, DeskSettings, Member, Store
 
 ONE_CLICK = "List-Unsubscribe=One-Click"
 
@@ -164,7 +165,7 @@ def sample_url() -> str:
     return current_app.config["SHOPMAIL_BASE_URL"].rstrip("/") + "/unsubscribe/sample"
 
 
-def build_broadcast_mails(rows: list[Message], store: Store) -> list[Mail | Result]:
+def build_broadcast_mails(rows: list[Claimed], store: Store) -> list[Mail | Result]:
     """The mails of a chunk of broadcast rows, in the rows' order."""
     member_ids = [row.member_id for row in rows if row.member_id]
     members = {m.id: m for m in db.session.scalars(select(Member).where(Member.id.in_(member_ids)))}

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from shopmail.core import audit, dispatch, dkim_keys, outbox, quiet_hours, relays, verp
+from shopmail.core import audit, dispatch, dkim_keys, outbox, quiet_hours, relays, run_ends, verp
 from shopmail.core.boundary import commits
 from shopmail.core.sending import (
     Renderer,
@@ -33,7 +33,7 @@ from shopmail.core.sending import (
 from shopmail.core.sending import worker_name as process_name
 from shopmail.extensions import db
 from shopmail.mail.transport import AuthError, Outcome, Relay, RelayError, Result, SmtpSession
-from shopmail.models import Message, Store
+from shopmail.models import Store
 
 CHUNK = 50
 LONGEST_WAIT = 10.0  # a session waits this long for the pace in the loop; longer, it stops
@@ -136,7 +136,7 @@ def _session(run: _Run, slot: int, holder: str) -> None:
     with run.app.app_context():
         try:
             with SmtpSession(run.relay) as smtp:
-                _send_chunks(run, smtp, slot, holder)
+                _send_chunks(run, smtp, _Slot(slot, holder, _store(run.store_id)))
         except BaseException as exc:  # noqa: BLE001 - handed to the job's thread
             run.stop.set()
             with run.lock:
@@ -148,12 +148,33 @@ def _session(run: _Run, slot: int, holder: str) -> None:
                 db.session.remove()
 
 
-def _send_chunks(run: _Run, smtp: SmtpSession, slot: int, holder: str) -> None:
+@dataclass
+class _Slot:
+    """One session thread's own: its slot, the name its claims carry, the store as the job
+    began (its sender settings change only while the mail server is stopped, which stops this
+    loop), and when its lease was last renewed."""
+
+    number: int
+    holder: str
+    store: Store | None
+    renewed: float = field(default_factory=time.monotonic)
+
+
+@commits(outbox.SEND_LOOP)
+def _store(store_id: int) -> Store | None:
+    store = db.session.get(Store, store_id)
+    if store is not None:
+        db.session.expunge(store)  # read by the renderers; never written here
+    db.session.rollback()
+    return store
+
+
+def _send_chunks(run: _Run, smtp: SmtpSession, slot: _Slot) -> None:
     carried = 0  # messages over this connection, for the per-session limit
     per_session = run.limits.per_session
     while not run.stop.is_set():
         wanted = min(CHUNK, per_session - carried) if per_session else CHUNK
-        store, rows, wait = _next_chunk(run, slot, holder, wanted)
+        rows, wait = _next_chunk(run, slot, wanted)
         if wait:
             if wait > LONGEST_WAIT:
                 run.resume_in = max(run.resume_in, wait)
@@ -162,15 +183,19 @@ def _send_chunks(run: _Run, smtp: SmtpSession, slot: int, holder: str) -> None:
             continue
         if not rows:
             return
+        runs = run_ends.Runs(
+            frozenset(r.broadcast_id for r in rows if r.broadcast_id is not None),
+            frozenset(r.mailing_id for r in rows if r.mailing_id is not None),
+        )
         try:
-            deliveries, throttle = _send_chunk(run, smtp, store, rows)
+            deliveries, throttle = _send_chunk(run, smtp, slot.store, rows, runs)
         except AuthError as exc:
             run.stop.set()
-            _pause_store(run.store_id, str(exc), holder)
+            _pause_store(run.store_id, str(exc), slot.holder)
             return
         unsent = sum(d.throttled for d in deliveries)
         pause = _throttled(run, throttle, unsent) if throttle else 0.0
-        outbox.record(deliveries, current_app.config["SHOPMAIL_RETRY_DELAYS"], pause)
+        outbox.record(deliveries, current_app.config["SHOPMAIL_RETRY_DELAYS"], pause, runs)
         with run.lock:
             run.counts.update("throttled" if d.throttled else d.outcome.value for d in deliveries)
         if throttle:
@@ -184,34 +209,40 @@ def _send_chunks(run: _Run, smtp: SmtpSession, slot: int, holder: str) -> None:
 
 
 @commits(outbox.SEND_LOOP)
-def _next_chunk(
-    run: _Run, slot: int, holder: str, wanted: int
-) -> tuple[Store | None, list[Message], float]:
+def _next_chunk(run: _Run, slot: _Slot, wanted: int) -> tuple[list[outbox.Claimed], float]:
     """The gates, the pace, the claim and the lease renewal, in one transaction."""
-    store = db.session.get(Store, run.store_id)
     kinds = sendable_kinds()
-    if store is None or store.sending_paused_reason or not kinds:
+    if slot.store is None or not kinds or _paused(run.store_id):
         db.session.rollback()
-        return None, [], 0.0
-    if not relays.renew_session(run.key, slot, run.worker):
-        db.session.rollback()  # the lease lapsed and another holder has the slot
-        return None, [], 0.0
+        return [], 0.0
+    # The lease is renewed a few times within its length, not per chunk; a lease that lapsed
+    # meanwhile (another holder has the slot) ends this session.
+    if time.monotonic() - slot.renewed > relays.session_lease().total_seconds() / 4:
+        if not relays.renew_session(run.key, slot.number, run.worker):
+            db.session.rollback()
+            return [], 0.0
+        slot.renewed = time.monotonic()
     if time.monotonic() > run.deadline:
         db.session.rollback()  # this job's time is up; the next job goes on
-        return None, [], 0.0
+        return [], 0.0
     allowed = relays.allowance(run.key, run.limits, wanted)
     if allowed.count == 0:
         db.session.commit()
-        return None, [], allowed.wait
-    rows = outbox.claim_chunk(holder, run.store_id, kinds, allowed.count)
+        return [], allowed.wait
+    rows = outbox.claim_chunk(slot.holder, run.store_id, kinds, allowed.count)
     relays.note_sent(run.key, len(rows))
-    db.session.expunge(store)
     db.session.commit()
-    return store, rows, 0.0
+    return rows, 0.0
+
+
+def _paused(store_id: int) -> bool:
+    """The store stopped sending (its relay refused the credentials), or is gone."""
+    reason = db.session.scalar(select(Store.sending_paused_reason).where(Store.id == store_id))
+    return reason is None or bool(reason)
 
 
 def _send_chunk(
-    run: _Run, smtp: SmtpSession, store: Store, rows: list[Message]
+    run: _Run, smtp: SmtpSession, store: Store, rows: list[outbox.Claimed], runs: run_ends.Runs
 ) -> tuple[list[outbox.Delivery], str]:
     """Each row's SMTP transaction; stops at the first "too many" (returned as its reply)."""
     deliveries: list[outbox.Delivery] = []
@@ -229,7 +260,7 @@ def _send_chunk(
             envelope_from = verp.envelope_sender(row.id, store)
             delivery = deliver(smtp, row, mail, envelope_from, signer=signer)
         except AuthError:
-            outbox.record(deliveries, current_app.config["SHOPMAIL_RETRY_DELAYS"])
+            outbox.record(deliveries, current_app.config["SHOPMAIL_RETRY_DELAYS"], runs=runs)
             raise
         except RelayError as exc:
             delivery = outbox.Delivery(
@@ -246,7 +277,7 @@ def _send_chunk(
     return deliveries, ""
 
 
-def _throttled_row(row: Message, code: int | None, reply: str) -> outbox.Delivery:
+def _throttled_row(row: outbox.Claimed, code: int | None, reply: str) -> outbox.Delivery:
     return outbox.Delivery(row.id, row.attempts + 1, Outcome.TEMPORARY, code, reply, throttled=True)
 
 

@@ -103,7 +103,7 @@ def take_sessions(key: str, limits: Limits, holder: str, wanted: int) -> list[in
     taken = db.session.scalars(
         update(RelaySession)
         .where(free, RelaySession.relay_key == key, RelaySession.slot == candidates.c.slot)
-        .values(holder=holder, expires_at=now + _session_lease())
+        .values(holder=holder, expires_at=now + session_lease())
         .returning(RelaySession.slot),
         execution_options={"synchronize_session": False},
     ).all()
@@ -119,7 +119,7 @@ def renew_session(key: str, slot: int, holder: str) -> bool:
             RelaySession.slot == slot,
             RelaySession.holder == holder,
         )
-        .values(expires_at=utcnow() + _session_lease()),
+        .values(expires_at=utcnow() + session_lease()),
         execution_options={"synchronize_session": False},
     )
     return result.rowcount == 1
@@ -149,7 +149,7 @@ def release_sessions_of(holders: Sequence[str]) -> None:
         )
 
 
-def _session_lease() -> timedelta:
+def session_lease() -> timedelta:
     return timedelta(seconds=float(current_app.config["SHOPMAIL_SESSION_LEASE"]))
 
 

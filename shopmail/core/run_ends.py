@@ -7,6 +7,7 @@ the reconciler and staff deletions call it for every run still sending.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import exists, func, or_, select, update
 
@@ -17,32 +18,56 @@ from shopmail.models.outbox import OPEN_STATES
 from shopmail.models.types import utcnow
 
 
-def finish(message_ids: Sequence[int] | None = None) -> None:
+@dataclass(frozen=True)
+class Runs:
+    """The broadcasts and record mailings some rows belong to."""
+
+    broadcasts: frozenset[int] = frozenset()
+    mailings: frozenset[int] = frozenset()
+
+
+def finish(message_ids: Sequence[int] | None = None, runs: Runs | None = None) -> None:
     """Broadcasts and record mailings whose last open row has ended become `done`.
 
-    Runs in the send loop after each chunk (for the runs of `message_ids`), and wherever rows
-    end otherwise (reconciling, staff deleting queued rows) for every run still sending.
+    Runs in the send loop after each chunk (for the runs of `message_ids`, or `runs` when the
+    send loop knows them from its claim), and wherever rows end otherwise (reconciling, staff
+    deleting queued rows) for every run still sending.
     """
     now = utcnow()
     broadcasts = select(Broadcast.id).where(Broadcast.state == BroadcastState.SENDING)
     mailings = select(RecordMailing.id).where(RecordMailing.state == RecordMailingState.SENDING)
-    if message_ids is not None:
-        runs = db.session.execute(
+    if runs is None and message_ids is not None:
+        found = db.session.execute(
             select(Message.broadcast_id, Message.mailing_id)
             .where(Message.id.in_(list(message_ids)))
             .where(or_(Message.broadcast_id.isnot(None), Message.mailing_id.isnot(None)))
             .distinct()
         ).all()
-        broadcasts = broadcasts.where(Broadcast.id.in_({b for b, _ in runs if b is not None}))
-        mailings = mailings.where(RecordMailing.id.in_({m for _, m in runs if m is not None}))
-        if not runs:
+        runs = Runs(
+            frozenset(b for b, _ in found if b is not None),
+            frozenset(m for _, m in found if m is not None),
+        )
+    if runs is not None:
+        if not (runs.broadcasts or runs.mailings):
             return
+        broadcasts = broadcasts.where(Broadcast.id.in_(runs.broadcasts))
+        mailings = mailings.where(RecordMailing.id.in_(runs.mailings))
+    if runs is None or runs.broadcasts:
+        _finish_broadcasts(broadcasts, now)
+    if runs is None or runs.mailings:
+        _finish_mailings(mailings)
+
+
+def _locked(runs) -> None:
+    """Two sessions ending a run's last chunks at once would each see the other's rows still
+    open and neither would finish it: on PostgreSQL the run rows are locked first, so the
+    second waits for the first's commit and then sees its rows ended."""
     if db.session.get_bind().dialect.name == "postgresql":
-        # Two sessions ending a run's last chunks at once would each see the other's rows
-        # still open and neither would finish it: the run rows are locked first, so the
-        # second waits for the first's commit and then sees its rows ended.
-        db.session.execute(broadcasts.order_by(Broadcast.id).with_for_update()).all()
-        db.session.execute(mailings.order_by(RecordMailing.id).with_for_update()).all()
+        db.session.execute(runs.order_by(*runs.selected_columns).with_for_update()).all()
+
+
+def _finish_broadcasts(broadcasts, now) -> None:
+    _locked(broadcasts)
     ours = Message.broadcast_id == Broadcast.id
     copies = (ours, Message.kind == MessageKind.BROADCAST)
 
@@ -62,6 +87,10 @@ def finish(message_ids: Sequence[int] | None = None) -> None:
         ),
         execution_options={"synchronize_session": False},
     )
+
+
+def _finish_mailings(mailings) -> None:
+    _locked(mailings)
     db.session.execute(
         update(RecordMailing)
         .where(RecordMailing.id.in_(mailings.scalar_subquery()))

@@ -96,7 +96,7 @@ class Content:
 
 
 def build_mail(
-    row: Message,
+    row: Message | outbox.Claimed,
     store: Store,
     content: Content | None = None,
     bcc: list[str] | None = None,
@@ -138,7 +138,7 @@ def _domain_of(addr: str) -> str:
 # A renderer turns a chunk of one kind's rows into their mails, in the rows' order: a finished
 # `Mail`, or a `Result` saying why that row cannot be sent. The map kind → renderer is built
 # explicitly by the caller (`jobs.RENDERERS`); the send loop knows no kind.
-Renderer = Callable[[list[Message], Store], list[Mail | Result]]
+Renderer = Callable[[list[outbox.Claimed], Store], list[Mail | Result]]
 
 
 def invalid_mail(exc: Exception, stage: str = "mail") -> Result:
@@ -147,7 +147,7 @@ def invalid_mail(exc: Exception, stage: str = "mail") -> Result:
     return Result(Outcome.PERMANENT, None, f"invalid mail: {exc}", stage)
 
 
-def stored_mails(rows: list[Message], store: Store) -> list[Mail | Result]:
+def stored_mails(rows: list[outbox.Claimed], store: Store) -> list[Mail | Result]:
     """The renderer of rows whose subject and body were rendered when they were created."""
     out: list[Mail | Result] = []
     for row in rows:
@@ -159,9 +159,9 @@ def stored_mails(rows: list[Message], store: Store) -> list[Mail | Result]:
 
 
 def mails_for(
-    rows: list[Message], store: Store, renderers: Mapping[str, Renderer]
-) -> list[tuple[Message, Mail | Result]]:
-    out: list[tuple[Message, Mail | Result]] = []
+    rows: list[outbox.Claimed], store: Store, renderers: Mapping[str, Renderer]
+) -> list[tuple[outbox.Claimed, Mail | Result]]:
+    out: list[tuple[outbox.Claimed, Mail | Result]] = []
     for kind in dict.fromkeys(row.kind for row in rows):
         group = [row for row in rows if row.kind == kind]
         render = renderers.get(kind)
@@ -174,7 +174,12 @@ def mails_for(
 
 
 def deliver(
-    session: SmtpSession, row: Message, mail: Mail, envelope_from: str, *, signer: Signer | None
+    session: SmtpSession,
+    row: Message | outbox.Claimed,
+    mail: Mail,
+    envelope_from: str,
+    *,
+    signer: Signer | None,
 ) -> outbox.Delivery:
     """One row's SMTP transaction; the row's outcome is its To address's outcome. Every mail
     passes here: `signer` (`dkim_keys.signer_for(store)`) signs it when it holds the key of
