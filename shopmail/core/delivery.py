@@ -35,7 +35,12 @@ from shopmail.extensions import db
 from shopmail.mail.transport import AuthError, Outcome, Relay, RelayError, Result, SmtpSession
 from shopmail.models import Store
 
+# A session claims what it sends in about CHUNK_SECONDS, at least CHUNK and at most MAX_CHUNK
+# rows: a slow relay keeps chunks small (rows wait `sending` for less time and every session
+# ends at about the same moment), a fast one amortises the chunk's claim and result writes.
 CHUNK = 50
+MAX_CHUNK = 500
+CHUNK_SECONDS = 1.0
 LONGEST_WAIT = 10.0  # a session waits this long for the pace in the loop; longer, it stops
 JOB_SECONDS = 60.0  # then the job ends and the next one (any worker's) goes on
 
@@ -172,8 +177,9 @@ def _store(store_id: int) -> Store | None:
 def _send_chunks(run: _Run, smtp: SmtpSession, slot: _Slot) -> None:
     carried = 0  # messages over this connection, for the per-session limit
     per_session = run.limits.per_session
+    size = CHUNK
     while not run.stop.is_set():
-        wanted = min(CHUNK, per_session - carried) if per_session else CHUNK
+        wanted = min(size, per_session - carried) if per_session else size
         rows, wait = _next_chunk(run, slot, wanted)
         if wait:
             if wait > LONGEST_WAIT:
@@ -187,12 +193,14 @@ def _send_chunks(run: _Run, smtp: SmtpSession, slot: _Slot) -> None:
             frozenset(r.broadcast_id for r in rows if r.broadcast_id is not None),
             frozenset(r.mailing_id for r in rows if r.mailing_id is not None),
         )
+        started = time.monotonic()
         try:
             deliveries, throttle = _send_chunk(run, smtp, slot.store, rows, runs)
         except AuthError as exc:
             run.stop.set()
             _pause_store(run.store_id, str(exc), slot.holder)
             return
+        size = _next_size(len(rows), time.monotonic() - started)
         unsent = sum(d.throttled for d in deliveries)
         pause = _throttled(run, throttle, unsent) if throttle else 0.0
         outbox.record(deliveries, current_app.config["SHOPMAIL_RETRY_DELAYS"], pause, runs)
@@ -206,6 +214,12 @@ def _send_chunks(run: _Run, smtp: SmtpSession, slot: _Slot) -> None:
         if per_session and carried >= per_session:
             smtp.close()  # the next send opens a new connection
             carried = 0
+
+
+def _next_size(sent: int, seconds: float) -> int:
+    """The next chunk: what this session sends in CHUNK_SECONDS at the pace of its last one."""
+    rate = sent / seconds if seconds > 0 else MAX_CHUNK / CHUNK_SECONDS
+    return max(CHUNK, min(MAX_CHUNK, int(rate * CHUNK_SECONDS)))
 
 
 @commits(outbox.SEND_LOOP)
