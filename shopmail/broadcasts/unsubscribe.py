@@ -37,12 +37,9 @@ def _key(secret: str) -> bytes:
 
 
 def _signature(member_id: int, broadcast_id: int) -> str:
-    mac = hmac.new(
-        _key(current_app.config["SECRET_KEY"]),
-        f"{member_id}.{broadcast_id}".encode(),
-        hashlib.sha256,
-    )
-    return base64.urlsafe_b64encode(mac.digest()[:12]).decode("ascii")
+    key = _key(current_app.config["SECRET_KEY"])
+    mac = hmac.digest(key, f"{member_id}.{broadcast_id}".encode(), "sha256")
+    return base64.urlsafe_b64encode(mac[:12]).decode("ascii")
 
 
 def make_token(member_id: int, broadcast_id: int) -> str:

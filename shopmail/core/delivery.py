@@ -262,6 +262,7 @@ def _send_chunk(
     deliveries: list[outbox.Delivery] = []
     pending = mails_for(rows, store, run.renderers)
     signer = dkim_keys.signer_for(store)  # once per chunk: the key is parsed once per process
+    envelope_sender = verp.envelope_senders(store)
     for index, (row, mail) in enumerate(pending):
         if isinstance(mail, Result):
             deliveries.append(
@@ -271,8 +272,7 @@ def _send_chunk(
             )
             continue
         try:
-            envelope_from = verp.envelope_sender(row.id, store)
-            delivery = deliver(smtp, row, mail, envelope_from, signer=signer)
+            delivery = deliver(smtp, row, mail, envelope_sender(row.id), signer=signer)
         except AuthError:
             outbox.record(deliveries, current_app.config["SHOPMAIL_RETRY_DELAYS"], runs=runs)
             raise

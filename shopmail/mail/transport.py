@@ -288,7 +288,9 @@ class SmtpSession:
 
     def _payload(self, smtp: smtplib.SMTP, accepted: list[str], data: bytes) -> dict[str, Result]:
         """After the 354: the message, the final dot, and the reply that decides its fate."""
-        payload = _LEADING_DOT.sub(b"..", data)
+        # Dot-stuffing (RFC 5321 4.5.2); base64 bodies never need it, so look before replacing.
+        stuff = data.startswith(b".") or b"\n." in data
+        payload = _LEADING_DOT.sub(b"..", data) if stuff else data
         if not payload.endswith(b"\r\n"):
             payload += b"\r\n"
         try:
