@@ -222,9 +222,9 @@ def record(
     db.session.commit()
 
 
-# Every row's result has the same fields, so a chunk is one statement: SQLite runs it once per
-# row from one cached statement; PostgreSQL gets the rows as one JSON document. None in
-# `message_id`, `next_attempt_at` and `sent_at` keeps what the row had.
+# Every row's result has the same fields, so a chunk's results are one JSON document and one
+# statement on either database (no per-row parameters to bind). None in `message_id`,
+# `next_attempt_at` and `sent_at` keeps what the row had.
 _RESULT_FIELDS = {
     "id": Integer(),
     "state": Text(),
@@ -239,12 +239,15 @@ _RESULT_FIELDS = {
 
 
 def _write_results(values: list[dict], now: datetime) -> None:
-    if db.session.get_bind().dialect.name == "postgresql":
-        document = json.dumps(values, ensure_ascii=False, default=_json_utc)
-        db.session.execute(_results_statement("postgresql"), {"rows": document, "now": now})
-    else:
-        rows = [{"now": now, **{f"r_{name}": value for name, value in v.items()}} for v in values]
-        db.session.execute(_results_statement("sqlite"), rows)
+    dialect = db.session.get_bind().dialect.name
+    stored = _json_utc if dialect == "postgresql" else _sqlite_utc
+    document = json.dumps(values, ensure_ascii=False, default=stored)
+    db.session.execute(_results_statement(dialect), {"rows": document, "now": now})
+
+
+def _sqlite_utc(value: datetime) -> str:
+    # As SQLAlchemy's SQLite DATETIME stores naive UTC (models.types.UTCDateTime).
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 @functools.cache
@@ -257,30 +260,32 @@ def _results_statement(dialect: str):
             .render_derived(with_types=True)
             .alias("result")
         )
-        field = source.c.__getitem__
-        statement = update(table).where(table.c.id == source.c.id)
     else:
-        fields = {
-            name: bindparam(f"r_{name}", type_=type_) for name, type_ in _RESULT_FIELDS.items()
-        }
-        field = fields.__getitem__
-        statement = update(table).where(table.c.id == fields["id"])
-    return statement.values(
-        state=field("state"),
-        attempts=field("attempts"),
-        last_code=field("last_code"),
-        last_reply=field("last_reply"),
-        claimed_by=None,
-        claimed_at=None,
-        updated_at=bindparam("now", type_=table.c.updated_at.type),
-        message_id=func.coalesce(field("message_id"), table.c.message_id),
-        next_attempt_at=func.coalesce(field("next_attempt_at"), table.c.next_attempt_at),
-        sent_at=func.coalesce(field("sent_at"), table.c.sent_at),
-        # Only a failed row gets its refusal (or none): a retried row keeps nothing of one.
-        refused_by=case(
-            (field("state") == MessageState.FAILED, field("refused_by")),
-            else_=table.c.refused_by,
-        ),
+        each = func.json_each(bindparam("rows", type_=Text)).table_valued("value")
+        source = select(
+            *(func.json_extract(each.c.value, f"$.{name}").label(name) for name in _RESULT_FIELDS)
+        ).subquery("result")
+    field = source.c
+    return (
+        update(table)
+        .where(table.c.id == field.id)
+        .values(
+            state=field.state,
+            attempts=field.attempts,
+            last_code=field.last_code,
+            last_reply=field.last_reply,
+            claimed_by=None,
+            claimed_at=None,
+            updated_at=bindparam("now", type_=table.c.updated_at.type),
+            message_id=func.coalesce(field.message_id, table.c.message_id),
+            next_attempt_at=func.coalesce(field.next_attempt_at, table.c.next_attempt_at),
+            sent_at=func.coalesce(field.sent_at, table.c.sent_at),
+            # Only a failed row gets its refusal (or none): a retried row keeps nothing of one.
+            refused_by=case(
+                (field.state == MessageState.FAILED, field.refused_by),
+                else_=table.c.refused_by,
+            ),
+        )
     )
 
 

@@ -131,6 +131,32 @@ def test_a_refused_address_fails_only_its_own_row(app, mail_store, smtp_server):
     assert rows["1.bad@example.jp"].state == "sent"
 
 
+def test_a_chunks_mixed_results_are_written_back_as_decided(
+    app, mail_store, smtp_server, monkeypatch
+):
+    """One chunk, three endings, written in one statement: each row reads back its own."""
+    monkeypatch.setitem(app.config, "SHOPMAIL_RETRY_DELAYS", [600, 600, 600, 600])
+    smtp_server.handler.refuse["0.mix@example.jp"] = (550, "5.1.1 User unknown")
+    smtp_server.handler.refuse["1.mix@example.jp"] = (451, "4.3.0 Try again later")
+    queue_mail(mail_store, to="mix@example.jp", n=3)
+    before = utcnow()
+    delivery.send_store(mail_store.id, RENDERERS)
+    after = utcnow()
+    db.session.expire_all()
+    rows = {m.to_addr: m for m in db.session.scalars(db.select(Message))}
+    refused, later, sent = (rows[f"{i}.mix@example.jp"] for i in range(3))
+    assert (refused.state, refused.refused_by, refused.last_code) == ("failed", "smtp", 550)
+    assert refused.sent_at is None and refused.next_attempt_at is None
+    assert (later.state, later.attempts, later.last_code) == ("retrying", 1, 451)
+    assert "Try again later" in later.last_reply and later.refused_by is None
+    wait = later.next_attempt_at - before
+    assert timedelta(seconds=599) <= wait <= timedelta(seconds=600) + (after - before)
+    assert (sent.state, sent.attempts, sent.last_code) == ("sent", 1, 250)
+    assert before <= sent.sent_at <= after and sent.claimed_by is None
+    [received] = [m for m in smtp_server.messages if "2.mix@example.jp" in m.rcpt_tos]
+    assert received.message["Message-ID"] == sent.message_id
+
+
 def test_nothing_leaves_while_the_mail_server_is_stopped(app, mail_store, smtp_server):
     DeskSettings.get().mail_server_running = False
     db.session.commit()
