@@ -15,7 +15,20 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, and_, case, delete, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    literal,
+    select,
+    update,
+)
 
 from shopmail.broadcasts import quota
 from shopmail.broadcasts import rendering as broadcast_mail
@@ -270,30 +283,29 @@ def start(
 
 
 def _queue_rows(broadcast: Broadcast) -> int:
-    """Insert the recipient rows batch by batch; returns how many there are.
+    """Insert the recipient rows in one INSERT … SELECT; returns how many there are.
 
-    The count is read back rather than summed from `add_messages` (whose row count the
-    PostgreSQL driver does not report for a multi-row INSERT … ON CONFLICT).
+    The database copies the members' fields itself: a 20,000-member broadcast starts in a
+    fraction of a second instead of building 20,000 rows in Python. The count is read back
+    rather than taken from the INSERT (whose row count the PostgreSQL driver does not report
+    for INSERT … ON CONFLICT).
     """
-    for batch in members.in_batches(recipients_query(broadcast)):
-        outbox.add_messages(
-            [
-                dict(
-                    dedupe_key=f"broadcast:{broadcast.id}:member:{m.id}",
-                    kind=MessageKind.BROADCAST,
-                    state=MessageState.QUEUED,
-                    store_id=broadcast.store_id,
-                    broadcast_id=broadcast.id,
-                    member_id=m.id,
-                    to_addr=m.email,
-                    to_name=m.contact_name,
-                    device=device_of(m.email),
-                    subject=broadcast.subject,
-                    body="",
-                )
-                for m in batch
-            ]
-        )
+    prefix = f"broadcast:{broadcast.id}:member:"
+    columns = {
+        "dedupe_key": literal(prefix, String) + cast(Member.id, String),
+        "kind": literal(MessageKind.BROADCAST, String),
+        "state": literal(MessageState.QUEUED, String),
+        "store_id": literal(broadcast.store_id, Integer),
+        "broadcast_id": literal(broadcast.id, Integer),
+        "member_id": Member.id,
+        "to_addr": Member.email,
+        "to_name": Member.contact_name,
+        "device": members.device_of_email(),
+        "subject": literal(broadcast.subject, String),
+        "body": literal("", String),
+    }
+    rows = recipients_query(broadcast).with_only_columns(*columns.values())
+    outbox.add_selected(list(columns), rows)
     counts = outbox.count_by_state(broadcast_id=broadcast.id, kind=MessageKind.BROADCAST)
     return sum(counts.values())
 

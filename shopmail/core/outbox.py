@@ -26,6 +26,7 @@ from sqlalchemy import (
     cast,
     column,
     func,
+    literal,
     or_,
     select,
     update,
@@ -92,6 +93,23 @@ def add_messages(rows: Sequence[dict]) -> int:
             )
             added += db.session.execute(statement, group).rowcount
     return added
+
+
+def add_selected(columns: list[str], rows: Select) -> None:
+    """Insert the outbox rows a SELECT gives (its columns named by `columns`, in order), in
+    one statement; a row whose `dedupe_key` exists already is skipped, as in `add_messages`."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    stamped = rows.add_columns(
+        literal(now, Message.__table__.c.created_at.type),
+        literal(now, Message.__table__.c.updated_at.type),
+    )
+    db.session.execute(
+        insert(Message.__table__)
+        .from_select([*columns, "created_at", "updated_at"], stamped)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
 
 
 def _json_utc(value: datetime) -> str:

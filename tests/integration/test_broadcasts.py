@@ -13,6 +13,7 @@ import pytest
 from shopmail.broadcasts import quota
 from shopmail.core import outbox
 from shopmail.extensions import db
+from shopmail.mail.addresses import device_of
 from shopmail.models import (
     AuditEntry,
     Broadcast,
@@ -447,3 +448,38 @@ def test_a_tag_inside_a_link_cannot_make_a_script_or_data_link(
         assert "javascript:" not in html[address] and "data:" not in html[address]
         assert "山田" in html[address]  # the rest of the copy is there
     assert 'href="https://shop.example.jp/sale"' in html["m2@example.jp"]
+
+
+CARRIER_ADDRESSES = {
+    "taro@docomo.ne.jp": "mobile",
+    "Hanako@EZWEB.NE.JP": "mobile",  # any case
+    "jiro@di.pdx.ne.jp": "mobile",  # a carrier's subdomain
+    "saburo@i.softbank.jp": "mobile",
+    "shiro@gmail.com": "pc",
+    "goro@notdocomo.ne.jp": "pc",  # only the carrier's own domain and its subdomains
+    "rokuro@docomo.ne.jp.example.com": "pc",
+}
+
+
+def test_carrier_addresses_get_the_mobile_copy(app, staff_client, mail_store, smtp_server):
+    """Starting a broadcast sorts recipients into PC and mobile in the database itself; the
+    sorting is the one record mails and automatic mails use (`addresses.device_of`)."""
+    settings()
+    for i, addr in enumerate(CARRIER_ADDRESSES):
+        add_members(1, start=i, email=addr)
+    bid = broadcast_to(
+        staff_client, mail_store, ticked=[m.id for m in db.session.scalars(db.select(Member))]
+    )
+    rows = db.session.scalars(db.select(Message).filter_by(broadcast_id=bid, kind="broadcast"))
+    assert {row.to_addr: row.device for row in rows} == CARRIER_ADDRESSES
+    assert {a: device_of(a) for a in CARRIER_ADDRESSES} == CARRIER_ADDRESSES
+    run_worker(app)
+    received = smtp_server.wait_for(len(CARRIER_ADDRESSES))
+    for mail in received:
+        addr = mail.rcpt_tos[0]
+        body = mail.message.get_content()
+        expected = CARRIER_ADDRESSES[
+            next(a for a in CARRIER_ADDRESSES if a.lower() == addr.lower())
+        ]
+        assert ("TEL 075-000-0000" in body) is (expected == "pc"), addr
+        assert "さくら雑貨" in body
