@@ -25,6 +25,7 @@ from shopmail.core.boundary import commits
 from shopmail.core.sending import (
     Renderer,
     deliver,
+    envelope,
     mails_for,
     relay_for,
     sendable_kinds,
@@ -32,6 +33,7 @@ from shopmail.core.sending import (
 )
 from shopmail.core.sending import worker_name as process_name
 from shopmail.extensions import db
+from shopmail.mail.compose import Mail
 from shopmail.mail.transport import AuthError, Outcome, Relay, RelayError, Result, SmtpSession
 from shopmail.models import Store
 
@@ -263,6 +265,14 @@ def _send_chunk(
     pending = mails_for(rows, store, run.renderers)
     signer = dkim_keys.signer_for(store)  # once per chunk: the key is parsed once per process
     envelope_sender = verp.envelope_senders(store)
+    # Each mail's envelope is announced behind the previous mail's final dot (`transport`).
+    upcoming: list[tuple[str, list[str]] | None] = []
+    following = None
+    for row, mail in reversed(pending):
+        upcoming.append(following)
+        if isinstance(mail, Mail):
+            following = envelope(mail, envelope_sender(row.id))
+    upcoming.reverse()
     for index, (row, mail) in enumerate(pending):
         if isinstance(mail, Result):
             deliveries.append(
@@ -272,7 +282,9 @@ def _send_chunk(
             )
             continue
         try:
-            delivery = deliver(smtp, row, mail, envelope_sender(row.id), signer=signer)
+            delivery = deliver(
+                smtp, row, mail, envelope_sender(row.id), signer=signer, then=upcoming[index]
+            )
         except AuthError:
             outbox.record(deliveries, current_app.config["SHOPMAIL_RETRY_DELAYS"], runs=runs)
             raise

@@ -180,16 +180,18 @@ def deliver(
     envelope_from: str,
     *,
     signer: Signer | None,
+    then: tuple[str, list[str]] | None = None,
 ) -> outbox.Delivery:
     """One row's SMTP transaction; the row's outcome is its To address's outcome. Every mail
     passes here: `signer` (`dkim_keys.signer_for(store)`) signs it when it holds the key of
-    the mail's From domain."""
+    the mail's From domain. `then`: the envelope of the mail the caller sends next over this
+    session (`envelope`), announced behind this one's final dot."""
     data = compose(mail)
     if signer is not None and signer.signs(mail.from_addr):
         data = signer.sign(data)
     # The addressee first, then each BCC, in wire form (pre-2009 docomo/au local parts quoted).
     recipients = envelope_recipients(mail)
-    results = session.send(envelope_from, recipients, data, primary=True)
+    results = session.send(envelope_from, recipients, data, primary=True, then=then)
     result = results[recipients[0]]
     return outbox.Delivery(
         row.id,
@@ -200,6 +202,14 @@ def deliver(
         mail.message_id,
         stage=result.stage,
     )
+
+
+def envelope(mail: Mail, envelope_from: str) -> tuple[str, list[str]] | None:
+    """The envelope `deliver` will use for `mail` (None if its addresses cannot make one)."""
+    try:
+        return envelope_from, envelope_recipients(mail)
+    except (AddressError, ValueError):
+        return None
 
 
 @commits("the send loop: a test mail's row reads `failed` as soon as the relay refused it")

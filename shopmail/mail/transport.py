@@ -4,6 +4,13 @@ One :class:`SmtpSession` sends many messages over one connection (no reconnect, 
 message). DATA is driven by hand so that a connection lost *after* the final dot was written
 is told apart from one lost before it: the first may have been delivered (``UNKNOWN``, never
 silently resent), the second certainly was not (``TEMPORARY``).
+
+With PIPELINING a caller that knows the next message's envelope passes it as ``then``: its
+MAIL, RCPT and DATA leave in the same write as this message's final dot (RFC 2920 allows
+commands after the end of data), so each message costs one write and one round trip instead
+of two. Nothing of the next message's content is sent before its own 354; a session that ends
+(or is dropped) with such commands outstanding closes the connection without QUIT, so the
+relay discards the transaction and no empty message is delivered.
 """
 
 from __future__ import annotations
@@ -104,7 +111,10 @@ class SmtpSession:
         self.relay = relay
         self.ssl_context = ssl_context
         self.connections = 0  # how many times a connection was opened (for logs and tests)
+        self.writes = 0  # how many writes carried commands or a message (for tests)
         self._smtp: smtplib.SMTP | None = None
+        # The envelope whose MAIL/RCPT/DATA already left behind the last final dot.
+        self._announced: tuple[str, tuple[str, ...]] | None = None
 
     def __enter__(self) -> SmtpSession:
         return self
@@ -118,7 +128,11 @@ class SmtpSession:
         self.close()
 
     def close(self) -> None:
-        """QUIT politely; errors are ignored because the session is over either way."""
+        """QUIT politely; errors are ignored because the session is over either way. With a
+        next message's commands outstanding the connection is just closed: a QUIT after its
+        354 would be read as message content."""
+        if self._announced is not None:
+            self._drop()
         smtp, self._smtp = self._smtp, None
         if smtp is None:
             return
@@ -130,13 +144,20 @@ class SmtpSession:
             smtp.close()
 
     def send(
-        self, envelope_from: str, recipients: list[str], data: bytes, *, primary: bool = False
+        self,
+        envelope_from: str,
+        recipients: list[str],
+        data: bytes,
+        *,
+        primary: bool = False,
+        then: tuple[str, list[str]] | None = None,
     ) -> dict[str, Result]:
         """Send one message; returns a :class:`Result` for every recipient.
 
         With ``primary`` the first recipient is the addressee and the others are copies (BCC):
         when the addressee is refused the transaction is abandoned, so no copy goes out for a
-        mail that did not.
+        mail that did not. ``then``: the envelope (sender, recipients) of the message the
+        caller sends next over this session, announced behind this one's final dot.
 
         Raises :class:`RelayError` / :class:`AuthError` only when no session can be had.
         """
@@ -145,9 +166,15 @@ class SmtpSession:
                 raise ValueError(f"unsafe envelope address {address!r}")
         if not recipients:
             return {}
+        if then is not None and not _announceable(*then, primary=True):
+            then = None
+        if self._announced is not None and self._announced != (envelope_from, tuple(recipients)):
+            self._drop()  # not the message that was announced: start afresh
         reused = self._smtp is not None
         try:
-            return self._transaction(self._connection(), envelope_from, recipients, data, primary)
+            return self._transaction(
+                self._connection(), envelope_from, recipients, data, primary, then
+            )
         except _Stale as stale:
             self._drop()
             if not reused:
@@ -157,7 +184,9 @@ class SmtpSession:
         # The relay hung up while idle (timeout, 421); nothing was sent, so one fresh
         # connection is safe and invisible to the caller.
         try:
-            return self._transaction(self._connection(), envelope_from, recipients, data, primary)
+            return self._transaction(
+                self._connection(), envelope_from, recipients, data, primary, then
+            )
         except _Stale as stale:
             self._drop()
             outcome = Outcome.TEMPORARY if stale.code is None else _classify(stale.code)
@@ -170,17 +199,19 @@ class SmtpSession:
         recipients: list[str],
         data: bytes,
         primary: bool,
+        then: tuple[str, list[str]] | None = None,
     ) -> dict[str, Result]:
         """MAIL, RCPT(s), DATA. With PIPELINING (RFC 2920) the commands leave in one write and
         the replies are read after: half the round trips of one command at a time. A mail with
         copies and a `primary` addressee goes one command at a time, so the copies can be
         withheld when the addressee is refused."""
-        pipelined = smtp.has_extn("pipelining") and (len(recipients) == 1 or not primary)
-        commands = [f"MAIL FROM:<{envelope_from}>"]
-        if pipelined:
-            commands += [*(f"RCPT TO:<{rcpt}>" for rcpt in recipients), "DATA"]
+        pipelining = smtp.has_extn("pipelining")
+        pipelined = pipelining and _announceable(envelope_from, recipients, primary=primary)
+        announced, self._announced = self._announced, None
         try:
-            smtp.send("".join(f"{command}\r\n" for command in commands))
+            if announced is None:  # else they left behind the last message's final dot
+                self.writes += 1
+                smtp.send(_commands(envelope_from, recipients, pipelined))
             code, reply = self._reply(smtp)
         except _Lost as lost:
             raise _Stale(None, str(lost)) from None
@@ -195,11 +226,15 @@ class SmtpSession:
                 self._drop()
             return self._failed_transaction(recipients, code, reply)
         if pipelined:
-            return self._pipelined_rest(smtp, recipients, data)
+            return self._pipelined_rest(smtp, recipients, data, then if pipelining else None)
         return self._recipients_and_data(smtp, recipients, data, primary)
 
     def _pipelined_rest(
-        self, smtp: smtplib.SMTP, recipients: list[str], data: bytes
+        self,
+        smtp: smtplib.SMTP,
+        recipients: list[str],
+        data: bytes,
+        then: tuple[str, list[str]] | None = None,
     ) -> dict[str, Result]:
         results: dict[str, Result] = {}
         accepted: list[str] = []
@@ -236,7 +271,7 @@ class SmtpSession:
             except _Lost:
                 self._drop()
             return results
-        results.update(self._payload(smtp, accepted, data))
+        results.update(self._payload(smtp, accepted, data, then))
         return results
 
     def _recipients_and_data(
@@ -286,20 +321,31 @@ class SmtpSession:
             return self._all(accepted, _classify(code), code, reply, "data")
         return self._payload(smtp, accepted, data)
 
-    def _payload(self, smtp: smtplib.SMTP, accepted: list[str], data: bytes) -> dict[str, Result]:
-        """After the 354: the message, the final dot, and the reply that decides its fate."""
+    def _payload(
+        self,
+        smtp: smtplib.SMTP,
+        accepted: list[str],
+        data: bytes,
+        then: tuple[str, list[str]] | None = None,
+    ) -> dict[str, Result]:
+        """After the 354: the message, the final dot (and the next message's commands), and
+        the reply that decides its fate."""
         # Dot-stuffing (RFC 5321 4.5.2); base64 bodies never need it, so look before replacing.
         stuff = data.startswith(b".") or b"\n." in data
         payload = _LEADING_DOT.sub(b"..", data) if stuff else data
         if not payload.endswith(b"\r\n"):
             payload += b"\r\n"
+        ahead = b"" if then is None else _commands(*then, True).encode("ascii")
+        self.writes += 1
         try:
-            smtp.send(payload + b".\r\n")
+            smtp.send(payload + b".\r\n" + ahead)
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             # sendall failed, so the final dot never left: certainly not delivered.
             self._drop()
             lost = f"connection lost: {exc}"
             return self._all(accepted, Outcome.TEMPORARY, None, lost, "connection")
+        if then is not None:
+            self._announced = (then[0], tuple(then[1]))
         try:
             code, raw = smtp.getreply()
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
@@ -346,6 +392,7 @@ class SmtpSession:
             self._drop()
 
     def _drop(self) -> None:
+        self._announced = None
         smtp, self._smtp = self._smtp, None
         if smtp is not None:
             smtp.close()
@@ -407,6 +454,24 @@ class SmtpSession:
 
     def _tls_context(self) -> ssl.SSLContext:
         return self.ssl_context or ssl.create_default_context()
+
+
+def _announceable(envelope_from: str, recipients: list[str], *, primary: bool) -> bool:
+    """Whether a message's commands may all leave in one write (and ahead of its turn): one
+    recipient, or copies that need not wait for the addressee's answer; safe addresses."""
+    if not recipients or (primary and len(recipients) > 1):
+        return False
+    return all(
+        address.isascii() and not _UNSAFE_ADDRESS.search(address)
+        for address in (envelope_from, *recipients)
+    )
+
+
+def _commands(envelope_from: str, recipients: list[str], pipelined: bool) -> str:
+    commands = [f"MAIL FROM:<{envelope_from}>"]
+    if pipelined:
+        commands += [*(f"RCPT TO:<{rcpt}>" for rcpt in recipients), "DATA"]
+    return "".join(f"{command}\r\n" for command in commands)
 
 
 def _classify(code: int) -> Outcome:

@@ -196,6 +196,72 @@ def test_one_connection_carries_many_messages(smtp_server):
     assert [m.rcpt_tos[0] for m in received] == [f"member{n}@example.com" for n in range(50)]
 
 
+def envelope(mail: Mail) -> tuple[str, list[str]]:
+    return "bounce@example.jp", envelope_recipients(mail)
+
+
+def send_announcing(session, mail: Mail, following: Mail | None):
+    then = envelope(following) if following is not None else None
+    return session.send(*envelope(mail), compose(mail), primary=True, then=then)
+
+
+def test_each_mail_announces_the_next_behind_its_final_dot(smtp_server):
+    """RFC 2920: the next mail's MAIL/RCPT/DATA leave with this mail's final dot, so a mail is
+    one write instead of two; every mail still arrives once, in order, with its own body."""
+    mails = [message(to=f"member{n}@example.com", number=n) for n in range(5)]
+    with SmtpSession(smtp_server.relay()) as session:
+        for mail, following in zip(mails, [*mails[1:], None], strict=True):
+            assert send_announcing(session, mail, following)[mail.to].outcome is Outcome.SENT
+        assert session.writes == 1 + len(mails)  # the first mail's commands, then one each
+    received = smtp_server.wait_for(5)
+    assert [m.rcpt_tos for m in received] == [[f"member{n}@example.com"] for n in range(5)]
+    assert [m.message["Message-ID"] for m in received] == [
+        f"<ship-{n}@example.jp>" for n in range(5)
+    ]
+    assert smtp_server.handler.connections == 1
+
+
+def test_a_session_ending_with_a_mail_announced_sends_nothing_of_it(smtp_server):
+    first, announced = message(number=1), message(to="next@example.com", number=2)
+    with SmtpSession(smtp_server.relay(timeout=5)) as session:
+        assert send_announcing(session, first, announced)[first.to].outcome is Outcome.SENT
+    # The relay had said 354 to the announced mail; the session ends without its final dot,
+    # so the relay drops the transaction.
+    assert [m.rcpt_tos for m in smtp_server.wait_for(1)] == [["taro@example.com"]]
+    with pytest.raises(AssertionError, match="got 1"):
+        smtp_server.wait_for(2, timeout=0.5)  # nothing, not even an empty message, follows
+
+
+def test_a_mail_other_than_the_announced_one_goes_over_a_fresh_connection(smtp_server):
+    first, announced = message(number=1), message(to="next@example.com", number=2)
+    other = message(to="other@example.com", number=3)
+    with SmtpSession(smtp_server.relay()) as session:
+        send_announcing(session, first, announced)
+        assert send_announcing(session, other, None)[other.to].outcome is Outcome.SENT
+    received = smtp_server.wait_for(2)
+    assert [m.rcpt_tos for m in received] == [["taro@example.com"], ["other@example.com"]]
+    assert [m.connection for m in received] == [1, 2]
+
+
+@pytest.mark.parametrize("ending", ["dropped", "421"])
+def test_the_announced_mail_survives_the_previous_one_losing_its_connection(smtp_server, ending):
+    """The connection ends right after the first mail's data (its fate unknown) or with a 421
+    to it: the announced mail's commands went nowhere, so it goes on a fresh connection."""
+    if ending == "dropped":
+        smtp_server.handler.drop_after_data = 1
+    else:
+        smtp_server.handler.data_reply = "421 4.3.2 Shutting down"
+    first, announced = message(number=1), message(to="next@example.com", number=2)
+    with SmtpSession(smtp_server.relay()) as session:
+        result = send_announcing(session, first, announced)[first.to]
+        smtp_server.handler.data_reply = None
+        assert result.outcome is (Outcome.UNKNOWN if ending == "dropped" else Outcome.TEMPORARY)
+        assert send_announcing(session, announced, None)[announced.to].outcome is Outcome.SENT
+    received = smtp_server.wait_for(2)
+    assert [m.rcpt_tos for m in received] == [["taro@example.com"], ["next@example.com"]]
+    assert [m.connection for m in received] == [1, 2]
+
+
 def test_reconnects_after_the_server_closed_an_idle_connection(smtp_server):
     with SmtpSession(smtp_server.relay()) as session:
         assert send(session, message())["taro@example.com"].outcome is Outcome.SENT
