@@ -46,10 +46,6 @@ def signature(row_id: int) -> str:
     return _signature(_key(current_app.config["SECRET_KEY"]), row_id)
 
 
-def token(row_id: int) -> str:
-    return f"m{row_id}-{signature(row_id)}"
-
-
 def bounce_domain() -> str:
     config = current_app.config
     domain = config.get("SHOPMAIL_BOUNCE_DOMAIN") or "bounce." + config["SHOPMAIL_MAIL_DOMAIN"]
@@ -58,7 +54,14 @@ def bounce_domain() -> str:
 
 def address(row_id: int) -> str:
     """The envelope sender of one row's mail."""
-    return f"{token(row_id)}@{bounce_domain()}"
+    return _addresses()(row_id)
+
+
+def _addresses() -> Callable[[int], str]:
+    """Rows' bounce addresses, `m<row id>-<signature>@<bounce domain>`: the key and the
+    domain looked up once for many rows."""
+    key, domain = _key(current_app.config["SECRET_KEY"]), bounce_domain()
+    return lambda row_id: f"m{row_id}-{_signature(key, row_id)}@{domain}"
 
 
 def read_token(text: str) -> int | None:
@@ -88,5 +91,4 @@ def envelope_senders(store) -> Callable[[int], str]:
     if store.relay_mode == RelayMode.RAKUTEN:
         from_addr = store.from_addr
         return lambda row_id: from_addr
-    key, domain = _key(current_app.config["SECRET_KEY"]), bounce_domain()
-    return lambda row_id: f"m{row_id}-{_signature(key, row_id)}@{domain}"
+    return _addresses()
