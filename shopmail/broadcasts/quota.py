@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from shopmail.core import outbox
 from shopmail.core.i18n import TOKYO
 from shopmail.extensions import db
 from shopmail.models import DeskSettings, QuotaMonth
@@ -82,10 +82,6 @@ def release(n: int, month: str) -> None:
 
 
 def _ensure_row(month: str) -> None:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     db.session.execute(
-        insert(QuotaMonth)
-        .values(month=month, used=0)
-        .on_conflict_do_nothing(index_elements=["month"])
+        outbox.insert_new(QuotaMonth.__table__, ["month"]).values(month=month, used=0)
     )

@@ -73,7 +73,6 @@ def add_messages(rows: Sequence[dict]) -> int:
     if not rows:
         return 0
     dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
     values = [{"created_at": now, "updated_at": now, **row} for row in rows]
     # SQLite: one cached statement run for many rows. PostgreSQL: the rows as one JSON
@@ -88,9 +87,7 @@ def add_messages(rows: Sequence[dict]) -> int:
             document = json.dumps(group, ensure_ascii=False, default=_json_utc)
             added += len(db.session.execute(_json_insert(columns), {"rows": document}).all())
         else:
-            statement = insert(Message.__table__).on_conflict_do_nothing(
-                index_elements=["dedupe_key"]
-            )
+            statement = insert_new(Message.__table__, ["dedupe_key"])
             added += db.session.execute(statement, group).rowcount
     return added
 
@@ -98,23 +95,30 @@ def add_messages(rows: Sequence[dict]) -> int:
 def add_selected(columns: list[str], rows: Select) -> None:
     """Insert the outbox rows a SELECT gives (its columns named by `columns`, in order), in
     one statement; a row whose `dedupe_key` exists already is skipped, as in `add_messages`."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = utcnow()
     stamped = rows.add_columns(
         literal(now, Message.__table__.c.created_at.type),
         literal(now, Message.__table__.c.updated_at.type),
     )
     db.session.execute(
-        insert(Message.__table__)
-        .from_select([*columns, "created_at", "updated_at"], stamped)
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        insert_new(Message.__table__, ["dedupe_key"]).from_select(
+            [*columns, "created_at", "updated_at"], stamped
+        )
     )
 
 
+def insert_new(table, index_elements: list[str] | None = None):
+    """INSERT … ON CONFLICT DO NOTHING on the session's database (PostgreSQL or SQLite):
+    rows whose key exists already are skipped."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=index_elements)
+
+
 def _json_utc(value: datetime) -> str:
-    # The columns hold naive UTC (models.types.UTCDateTime).
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat()
+    # Naive UTC, as the columns hold it (models.types.UTCDateTime), in the form SQLAlchemy's
+    # SQLite DATETIME stores and PostgreSQL reads as a timestamp.
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 @functools.cache
@@ -258,14 +262,8 @@ _RESULT_FIELDS = {
 
 def _write_results(values: list[dict], now: datetime) -> None:
     dialect = db.session.get_bind().dialect.name
-    stored = _json_utc if dialect == "postgresql" else _sqlite_utc
-    document = json.dumps(values, ensure_ascii=False, default=stored)
+    document = json.dumps(values, ensure_ascii=False, default=_json_utc)
     db.session.execute(_results_statement(dialect), {"rows": document, "now": now})
-
-
-def _sqlite_utc(value: datetime) -> str:
-    # As SQLAlchemy's SQLite DATETIME stores naive UTC (models.types.UTCDateTime).
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 @functools.cache

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from shopmail.core import outbox
 from shopmail.core.states import RelayMode
@@ -293,9 +292,7 @@ def _locked_state(key: str) -> RelayState:
 
 
 def _insert_missing(model, rows: list[dict]) -> None:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    db.session.execute(insert(model.__table__).values(rows).on_conflict_do_nothing())
+    db.session.execute(outbox.insert_new(model.__table__).values(rows))
 
 
 # --- what the store page shows ----------------------------------------------------------------
