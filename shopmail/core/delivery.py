@@ -142,8 +142,11 @@ def _session(run: _Run, slot: int, holder: str) -> None:
     """One leased session slot: chunks over one SMTP connection until nothing is due."""
     with run.app.app_context():
         try:
+            store = _store(run.store_id)
+            if store is None:
+                return  # deleted since the job began
             with SmtpSession(run.relay) as smtp:
-                _send_chunks(run, smtp, _Slot(slot, holder, _store(run.store_id)))
+                _send_chunks(run, smtp, _Slot(slot, holder, store))
         except BaseException as exc:  # noqa: BLE001 - handed to the job's thread
             run.stop.set()
             with run.lock:
@@ -163,7 +166,7 @@ class _Slot:
 
     number: int
     holder: str
-    store: Store | None
+    store: Store
     renewed: float = field(default_factory=time.monotonic)
 
 
@@ -228,7 +231,7 @@ def _next_size(sent: int, seconds: float) -> int:
 def _next_chunk(run: _Run, slot: _Slot, wanted: int) -> tuple[list[outbox.Claimed], float]:
     """The gates, the pace, the claim and the lease renewal, in one transaction."""
     kinds = sendable_kinds()
-    if slot.store is None or not kinds or _paused(run.store_id):
+    if not kinds or _paused(run.store_id):
         db.session.rollback()
         return [], 0.0
     # The lease is renewed a few times within its length, not per chunk; a lease that lapsed
@@ -265,14 +268,8 @@ def _send_chunk(
     pending = mails_for(rows, store, run.renderers)
     signer = dkim_keys.signer_for(store)  # once per chunk: the key is parsed once per process
     envelope_sender = verp.envelope_senders(store)
-    # Each mail's envelope is announced behind the previous mail's final dot (`transport`).
-    upcoming: list[tuple[str, list[str]] | None] = []
-    following = None
-    for row, mail in reversed(pending):
-        upcoming.append(following)
-        if isinstance(mail, Mail):
-            following = envelope(mail, envelope_sender(row.id))
-    upcoming.reverse()
+    senders = [envelope_sender(row.id) for row, _ in pending]
+    upcoming = _announcements(pending, senders)
     for index, (row, mail) in enumerate(pending):
         if isinstance(mail, Result):
             deliveries.append(
@@ -282,9 +279,7 @@ def _send_chunk(
             )
             continue
         try:
-            delivery = deliver(
-                smtp, row, mail, envelope_sender(row.id), signer=signer, then=upcoming[index]
-            )
+            delivery = deliver(smtp, row, mail, senders[index], signer=signer, then=upcoming[index])
         except AuthError:
             outbox.record(deliveries, current_app.config["SHOPMAIL_RETRY_DELAYS"], runs=runs)
             raise
@@ -301,6 +296,20 @@ def _send_chunk(
             return deliveries, reply
         deliveries.append(delivery)
     return deliveries, ""
+
+
+def _announcements(
+    pending: list[tuple[outbox.Claimed, Mail | Result]], senders: list[str]
+) -> list[tuple[str, list[str]] | None]:
+    """For each mail, the envelope of the next mail that will be sent after it (announced
+    behind its final dot, `transport`); None where none follows or it has no envelope."""
+    upcoming: list[tuple[str, list[str]] | None] = []
+    following = None
+    for (_, mail), sender in zip(reversed(pending), reversed(senders), strict=True):
+        upcoming.append(following)
+        if isinstance(mail, Mail):
+            following = envelope(mail, sender)
+    return upcoming[::-1]
 
 
 def _throttled_row(row: outbox.Claimed, code: int | None, reply: str) -> outbox.Delivery:
