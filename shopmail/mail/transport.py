@@ -162,12 +162,14 @@ class SmtpSession:
         Raises :class:`RelayError` / :class:`AuthError` only when no session can be had.
         """
         for address in (envelope_from, *recipients):
-            if _UNSAFE_ADDRESS.search(address) or not address.isascii():
+            if not _safe(address):
                 raise ValueError(f"unsafe envelope address {address!r}")
         if not recipients:
             return {}
-        if then is not None and not _announceable(*then, primary=True):
-            then = None
+        if then is not None and not (
+            _in_one_write(then[1], primary=True) and all(map(_safe, (then[0], *then[1])))
+        ):
+            then = None  # announced only when it would go in one write, and safe to write
         if self._announced is not None and self._announced != (envelope_from, tuple(recipients)):
             self._drop()  # not the message that was announced: start afresh
         reused = self._smtp is not None
@@ -206,7 +208,7 @@ class SmtpSession:
         copies and a `primary` addressee goes one command at a time, so the copies can be
         withheld when the addressee is refused."""
         pipelining = smtp.has_extn("pipelining")
-        pipelined = pipelining and _announceable(envelope_from, recipients, primary=primary)
+        pipelined = pipelining and _in_one_write(recipients, primary)
         announced, self._announced = self._announced, None
         try:
             if announced is None:  # else they left behind the last message's final dot
@@ -456,15 +458,15 @@ class SmtpSession:
         return self.ssl_context or ssl.create_default_context()
 
 
-def _announceable(envelope_from: str, recipients: list[str], *, primary: bool) -> bool:
-    """Whether a message's commands may all leave in one write (and ahead of its turn): one
-    recipient, or copies that need not wait for the addressee's answer; safe addresses."""
-    if not recipients or (primary and len(recipients) > 1):
-        return False
-    return all(
-        address.isascii() and not _UNSAFE_ADDRESS.search(address)
-        for address in (envelope_from, *recipients)
-    )
+def _safe(address: str) -> bool:
+    """An envelope address that cannot add a command: ASCII, no blank, control or bracket."""
+    return address.isascii() and not _UNSAFE_ADDRESS.search(address)
+
+
+def _in_one_write(recipients: list[str], primary: bool) -> bool:
+    """Whether a message's commands may all leave in one write: one recipient, or copies that
+    need not wait for the addressee's answer."""
+    return len(recipients) == 1 or not primary
 
 
 def _commands(envelope_from: str, recipients: list[str], pipelined: bool) -> str:

@@ -232,6 +232,20 @@ def test_a_session_ending_with_a_mail_announced_sends_nothing_of_it(smtp_server)
         smtp_server.wait_for(2, timeout=0.5)  # nothing, not even an empty message, follows
 
 
+def test_an_unsafe_next_envelope_is_never_announced(smtp_server):
+    """An address that would add a command (a line break) is not written ahead; its own send
+    refuses it as every unsafe envelope address is refused."""
+    first = message(number=1)
+    unsafe = ("bounce@example.jp", ["next@example.com>\r\nRCPT TO:<extra@example.com"])
+    with SmtpSession(smtp_server.relay()) as session:
+        result = session.send(*envelope(first), compose(first), primary=True, then=unsafe)
+        assert result[first.to].outcome is Outcome.SENT
+        with pytest.raises(ValueError, match="unsafe envelope address"):
+            session.send(*unsafe, compose(first), primary=True)
+    smtp_server.wait_for(1)
+    assert smtp_server.handler.raw_rcpt == ["TO:<taro@example.com>"]
+
+
 def test_a_mail_other_than_the_announced_one_goes_over_a_fresh_connection(smtp_server):
     first, announced = message(number=1), message(to="next@example.com", number=2)
     other = message(to="other@example.com", number=3)
