@@ -58,12 +58,12 @@ def finish(message_ids: Sequence[int] | None = None, runs: Runs | None = None) -
         _finish_mailings(mailings)
 
 
-def _locked(runs) -> None:
+def _locked(query) -> None:
     """Two sessions ending a run's last chunks at once would each see the other's rows still
     open and neither would finish it: on PostgreSQL the run rows are locked first, so the
     second waits for the first's commit and then sees its rows ended."""
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(runs.order_by(*runs.selected_columns).with_for_update()).all()
+        db.session.execute(query.order_by(*query.selected_columns).with_for_update()).all()
 
 
 def _finish_broadcasts(broadcasts, now) -> None:
