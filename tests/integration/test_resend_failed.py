@@ -97,7 +97,11 @@ def quota_used() -> int:
 
 def resent_audits() -> list[AuditEntry]:
     db.session.expire_all()
-    return list(db.session.scalars(db.select(AuditEntry).filter_by(action="broadcast.sent_again")))
+    return list(
+        db.session.scalars(
+            db.select(AuditEntry).filter_by(action="broadcast.sent_again").order_by(AuditEntry.id)
+        )
+    )
 
 
 def test_the_result_page_sends_again_to_exactly_the_undelivered_members(
