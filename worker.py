@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import gc
 import os
 import signal
 import sys
@@ -27,6 +28,19 @@ def _end_with_this_worker() -> None:
         os._exit(0)
 
 
+def _collect_less() -> None:
+    """The app's modules, models and compiled templates live as long as the worker: the cyclic
+    garbage collector stops scanning them again and again (gc.freeze), and runs less often.
+    A broadcast allocates millions of short-lived objects that reference counting frees at
+    once; with Python's default threshold (700) the collector ran every few mails and took
+    a fifth of the send loop's CPU (bench/README.md)."""
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
+
+
+GC_THRESHOLD = 50_000
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--burst", action="store_true", help="exit when the queues are empty")
@@ -42,6 +56,7 @@ def main() -> None:
             run_cron_scheduler(app, jobs.PERIODIC)
         return
     os.register_at_fork(after_in_child=_end_with_this_worker)
+    _collect_less()
     make_worker(app, args.name).work(burst=args.burst, with_scheduler=not args.burst)
 
 

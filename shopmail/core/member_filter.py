@@ -6,6 +6,7 @@ staff see in the list is exactly who a "send to all matches" broadcast reaches.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -138,15 +139,12 @@ def _broadcast_audience(value: str, seen: frozenset[int]) -> list[ColumnElement[
 
 def device_of_email() -> ColumnElement[str]:
     """`mail.addresses.device_of` of a member's address, in SQL (for rows made by one
-    INSERT … SELECT): "mobile" on a carrier domain or one of its subdomains, else "pc"."""
-    email = func.lower(func.trim(Member.email))
-    mobile = or_(
-        *(
-            email.endswith(f"{sep}{domain}", autoescape=True)
-            for domain in DEFAULT_MOBILE_DOMAINS
-            for sep in "@."
-        )
-    )
+    INSERT … SELECT): "mobile" on a carrier domain or one of its subdomains, else "pc".
+    One regular expression (PostgreSQL's `~`, SQLite's `REGEXP`, which SQLAlchemy's pysqlite
+    dialect provides) instead of a LIKE per domain: a 20,000-member start spent more time
+    deciding devices than inserting rows."""
+    domains = "|".join(re.escape(domain) for domain in DEFAULT_MOBILE_DOMAINS)
+    mobile = func.lower(func.trim(Member.email)).regexp_match(f"[@.]({domains})$")
     return case((mobile, "mobile"), else_="pc")
 
 

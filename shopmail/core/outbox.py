@@ -18,7 +18,9 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     Integer,
+    String,
     Text,
     and_,
     bindparam,
@@ -26,6 +28,7 @@ from sqlalchemy import (
     cast,
     column,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -94,16 +97,16 @@ def add_messages(rows: Sequence[dict]) -> int:
 
 def add_selected(columns: list[str], rows: Select) -> None:
     """Insert the outbox rows a SELECT gives (its columns named by `columns`, in order), in
-    one statement; a row whose `dedupe_key` exists already is skipped, as in `add_messages`."""
+    one plain INSERT … SELECT. The caller makes sure no `dedupe_key` exists yet (a broadcast
+    queues its rows once, as its state leaves draft): a duplicate fails the whole statement
+    instead of being skipped, which also spares PostgreSQL a conflict check per row."""
     now = utcnow()
     stamped = rows.add_columns(
         literal(now, Message.__table__.c.created_at.type),
         literal(now, Message.__table__.c.updated_at.type),
     )
     db.session.execute(
-        insert_new(Message.__table__, ["dedupe_key"]).from_select(
-            [*columns, "created_at", "updated_at"], stamped
-        )
+        insert(Message.__table__).from_select([*columns, "created_at", "updated_at"], stamped)
     )
 
 
@@ -140,11 +143,17 @@ def _json_insert(columns: tuple[str, ...]):
 def _due(now: datetime, stale: datetime):
     broadcast_sending = select(Broadcast.id).where(Broadcast.state == BroadcastState.SENDING)
     return and_(
-        Message.state.in_(DUE_STATES),
+        due_state(Message.state),
         or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
         or_(Message.claimed_by.is_(None), Message.claimed_at < stale),
         or_(Message.broadcast_id.is_(None), Message.broadcast_id.in_(broadcast_sending)),
     )
+
+
+def due_state(state: ColumnElement[str]) -> ColumnElement[bool]:
+    """`state IN ('queued', 'retrying')` with the states written out, not bound: so both
+    databases see that a claim asks for the rows of the partial index `ix_messages_due`."""
+    return state.in_([literal(s.value, String, literal_execute=True) for s in DUE_STATES])
 
 
 SEND_LOOP = "the send loop: rows are visibly claimed and `sending` before the SMTP transaction"

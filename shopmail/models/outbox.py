@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from shopmail.core.states import MessageKind, MessageState, RefusalSource, check_in
@@ -16,16 +16,29 @@ OPEN_STATES = (MessageState.QUEUED, MessageState.SENDING, MessageState.RETRYING)
 MAX_RETRIES = 4
 
 
+_DUE = "state IN ('queued', 'retrying')"
+
+
+def _where(condition: str) -> dict:
+    """A partial index's condition, for either database."""
+    return {"postgresql_where": text(condition), "sqlite_where": text(condition)}
+
+
 class Message(db.Model):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_state_next", "state", "next_attempt_at"),
+        # The send loop's claim: a store's due rows in id order, without the rows already
+        # sent (outbox.due_state writes the same states out, so both databases use it).
+        Index("ix_messages_due", "store_id", "id", **_where(_DUE)),
         Index("ix_messages_store_kind_state", "store_id", "kind", "state"),
         Index("ix_messages_broadcast_state", "broadcast_id", "state"),
         # "Has this order a mail of this kind yet?" — creation asks it for every order.
-        Index("ix_messages_order_kind", "order_id", "kind"),
+        # Only rows that have an order: a broadcast's rows add nothing to it.
+        Index("ix_messages_order_kind", "order_id", "kind", **_where("order_id IS NOT NULL")),
         # A bounce without its envelope is matched by the Message-ID it quotes.
         Index("ix_messages_message_id", "message_id"),
+        Index("ix_messages_mailing_id", "mailing_id", **_where("mailing_id IS NOT NULL")),
         CheckConstraint(check_in("state", MessageState), name="state"),
         CheckConstraint(check_in("kind", MessageKind), name="kind"),
         CheckConstraint(check_in("refused_by", RefusalSource), name="refused_by"),
@@ -41,7 +54,7 @@ class Message(db.Model):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     record_type: Mapped[str] = mapped_column(String(20), default="")
     record_id: Mapped[int | None] = mapped_column(Integer)
-    mailing_id: Mapped[int | None] = mapped_column(ForeignKey("record_mailings.id"), index=True)
+    mailing_id: Mapped[int | None] = mapped_column(ForeignKey("record_mailings.id"))
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
 
