@@ -1,5 +1,6 @@
 """messages: a partial index of the due rows for the send loop's claim; the order and mailing
-indexes hold only rows that have an order or a mailing
+indexes hold only rows that have an order or a mailing; the created_at and sent_at indexes,
+which no query used, are gone (PostgreSQL wrote both again on every state change of a row)
 
 Revision ID: a17000000004
 Revises: a17000000003
@@ -37,9 +38,13 @@ def upgrade():
     op.create_index(
         "ix_messages_mailing_id", "messages", ["mailing_id"], **_partial("mailing_id IS NOT NULL")
     )
+    op.drop_index("ix_messages_created_at", table_name="messages")
+    op.drop_index("ix_messages_sent_at", table_name="messages")
 
 
 def downgrade():
+    op.create_index("ix_messages_sent_at", "messages", ["sent_at"])
+    op.create_index("ix_messages_created_at", "messages", ["created_at"])
     op.drop_index("ix_messages_mailing_id", table_name="messages")
     op.create_index("ix_messages_mailing_id", "messages", ["mailing_id"])
     op.drop_index("ix_messages_order_kind", table_name="messages")
