@@ -320,6 +320,9 @@ def _encoded_words(text: str, charset: str, first_used: int) -> list[str]:
         return max((room - overhead) // 4 * 3, 6)
 
     limit = byte_limit(_LINE_SOFT - first_used)
+    whole = text.encode(codec)
+    if len(whole) <= limit:  # a name or subject that fits one word: no need to split it
+        return [f"{prefix}{base64.b64encode(whole).decode('ascii')}?="]
     chunks: list[bytes] = []
     current = ""
     current_bytes = b""
