@@ -19,7 +19,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from pydantic import BeforeValidator, Field
 
-from shopmail.mail.addresses import AddressError, parse_address
+from shopmail.mail.addresses import CONTROL_CHARACTERS, AddressError, parse_address
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 MAX_INT = 2_147_483_647  # a 32-bit INTEGER column on PostgreSQL
@@ -29,7 +29,6 @@ DATETIME_NOTE = (
 )
 KEEP_WHEN_EMPTY = "keep-when-empty"  # marker in a type's metadata: None = not given
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _CONTROL_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 _WHEN = re.compile(
     r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})"
@@ -67,7 +66,8 @@ def read_text(max_len: int, multiline: bool = False, required: bool = False) -> 
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise Bad(_l("must be text"))
         value = str(value).strip()
-        if (_CONTROL_MULTILINE if multiline else _CONTROL).search(value) or not _encodable(value):
+        controls = _CONTROL_MULTILINE if multiline else CONTROL_CHARACTERS
+        if controls.search(value) or not _encodable(value):
             raise Bad(_l("must not contain control characters"))
         if len(value) > max_len:
             raise Bad(_l("must be at most %(n)s characters", n=max_len))

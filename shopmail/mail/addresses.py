@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 __all__ = [
+    "CONTROL_CHARACTERS",
     "DEFAULT_MOBILE_DOMAINS",
     "LEGACY_DOMAINS",
     "RAKUTEN_MASK_DOMAIN",
@@ -52,8 +53,9 @@ LEGACY_DOMAINS: tuple[str, ...] = ("docomo.ne.jp", "ezweb.ne.jp")
 RAKUTEN_MASK_DOMAIN = "shop.rakuten.co.jp"
 
 _LEGACY_LOCAL = re.compile(r"[A-Za-z0-9._\-+/?]{1,64}")
-# C0, DEL, C1 (incl. U+0085 NEL) and the Unicode line / paragraph separators.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# C0, DEL, C1 (incl. U+0085 NEL) and the Unicode line / paragraph separators: what must never
+# reach a header line (addresses refuse it, compose turns it into spaces, imports refuse it).
+CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _MASK_IN_TEXT = re.compile(
     r"[A-Za-z0-9._%+\-/?!#$&'*=^`{|}~]+@shop\.rakuten\.co\.jp(?![A-Za-z0-9\-]|\.[A-Za-z0-9])",
     re.IGNORECASE,
@@ -99,7 +101,7 @@ def parse_address(text: str) -> Address:
 # Cached because compose() parses the same From / Reply-To for every mail of a broadcast.
 @functools.lru_cache(maxsize=4096)
 def _parse_cached(text: str) -> Address:
-    if _CONTROL.search(text):
+    if CONTROL_CHARACTERS.search(text):
         raise _error("control", text)
     value = text.strip(" ")
     if not value:

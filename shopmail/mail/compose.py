@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 
-from .addresses import Address, parse_address
+from .addresses import CONTROL_CHARACTERS, Address, parse_address
 
 __all__ = [
     "Mail",
@@ -39,7 +39,6 @@ UTF8 = "utf-8"
 ISO2022JP = "iso-2022-jp"
 JST = timezone(timedelta(hours=9), "JST")
 
-_CONTROLS = {i: " " for i in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)}
 _MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")
 _FIELD_NAME = re.compile(r"[!-9;-~]+")
 _KEY_UNSAFE = re.compile(r"[^A-Za-z0-9.\-_]+")
@@ -80,7 +79,7 @@ class Mail:
 
 def clean_header_text(value: str) -> str:
     """User text made safe for one header line: line breaks and controls become spaces."""
-    return value.translate(_CONTROLS).strip()
+    return CONTROL_CHARACTERS.sub(" ", value).strip()
 
 
 def new_message_id(domain: str) -> str:
