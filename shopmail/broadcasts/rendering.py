@@ -18,7 +18,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from shopmail.broadcasts.unsubscribe import unsubscribe_url
-from shopmail.core import merge, sending
+from shopmail.core import merge, outbox, sending
 from shopmail.core.outbox import Claimed
 from shopmail.core.sending import Content
 from shopmail.extensions import db
@@ -180,7 +180,8 @@ _MEMBERS = select(
 def build_broadcast_mails(rows: list[Claimed], store: Store) -> list[Mail | Result]:
     """The mails of a chunk of broadcast rows, in the rows' order."""
     member_ids = [row.member_id for row in rows if row.member_id]
-    members = {m.id: m for m in db.session.execute(_MEMBERS.where(Member.id.in_(member_ids)))}
+    found = db.session.execute(_MEMBERS.where(outbox.any_of(Member.id, member_ids)))
+    members = {m.id: m for m in found}
     values = merge.store_values(store)
     chunk_prepared: dict[int, Prepared | None] = {}
     out: list[Mail | Result] = []
