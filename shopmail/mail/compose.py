@@ -18,7 +18,6 @@ import functools
 import re
 import secrets
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -83,12 +82,19 @@ def clean_header_text(value: str) -> str:
 
 
 def new_message_id(domain: str) -> str:
-    """A new Message-ID ``<uuid@domain>``: random, so it never repeats after a database reset
-    or across installs, and cannot be guessed from a row number. Kept on the row once sent."""
+    """A new Message-ID ``<32 hex digits@domain>``: 128 random bits, so it never repeats after
+    a database reset or across installs, and cannot be guessed from a row number. Kept on the
+    row once sent."""
+    return f"<{secrets.token_hex(16)}@{_message_id_domain(domain)}>"
+
+
+@functools.lru_cache(maxsize=64)
+def _message_id_domain(domain: str) -> str:
+    # Checked once per domain, not for each of a broadcast's copies.
     domain = domain.strip().lower()
     if not _DOMAIN.fullmatch(domain):
         raise ValueError(f"invalid Message-ID domain {domain!r}")
-    return f"<{uuid.uuid4()}@{domain}>"
+    return domain
 
 
 def envelope_recipients(mail: Mail) -> list[str]:
