@@ -1,6 +1,7 @@
 """messages: a partial index of the due rows for the send loop's claim; the order and mailing
-indexes hold only rows that have an order or a mailing; the created_at and sent_at indexes,
-which no query used, are gone (PostgreSQL wrote both again on every state change of a row)
+indexes hold only rows that have an order or a mailing, the Message-ID index only rows that
+have one; the created_at and sent_at indexes, which no query used, are gone (PostgreSQL wrote
+every index again on each state change of a row)
 
 Revision ID: a17000000004
 Revises: a17000000003
@@ -38,11 +39,17 @@ def upgrade():
     op.create_index(
         "ix_messages_mailing_id", "messages", ["mailing_id"], **_partial("mailing_id IS NOT NULL")
     )
+    op.drop_index("ix_messages_message_id", table_name="messages")
+    op.create_index(
+        "ix_messages_message_id", "messages", ["message_id"], **_partial("message_id <> ''")
+    )
     op.drop_index("ix_messages_created_at", table_name="messages")
     op.drop_index("ix_messages_sent_at", table_name="messages")
 
 
 def downgrade():
+    op.drop_index("ix_messages_message_id", table_name="messages")
+    op.create_index("ix_messages_message_id", "messages", ["message_id"])
     op.create_index("ix_messages_sent_at", "messages", ["sent_at"])
     op.create_index("ix_messages_created_at", "messages", ["created_at"])
     op.drop_index("ix_messages_mailing_id", table_name="messages")

@@ -18,13 +18,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
 from shopmail.core import audit, verp
 from shopmail.core.states import BounceOutcome, MessageState, RefusalSource
 from shopmail.extensions import db
 from shopmail.mail.bounces import Failure, Report, read_report
 from shopmail.models import BounceReceipt, DeskSettings, Member, Message
+from shopmail.models.outbox import HAS_MESSAGE_ID
 from shopmail.models.types import utcnow
 
 ACTOR = "bounce"
@@ -114,9 +115,9 @@ def _quoted_row(report: Report) -> Message | None:
     row (`compose.new_message_id`), so a stranger cannot make one up."""
     if not report.original_message_id:
         return None
-    return db.session.scalar(
-        select(Message).where(Message.message_id == report.original_message_id).limit(1)
-    )
+    quoted = Message.message_id == report.original_message_id
+    # The partial index's own condition, written out, so both databases use it.
+    return db.session.scalar(select(Message).where(quoted, text(HAS_MESSAGE_ID)).limit(1))
 
 
 def _failure(row: Message, failures: list[Failure]) -> Received:

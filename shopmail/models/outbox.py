@@ -17,6 +17,7 @@ MAX_RETRIES = 4
 
 
 _DUE = "state IN ('queued', 'retrying')"
+HAS_MESSAGE_ID = "message_id <> ''"
 
 
 def _where(condition: str) -> dict:
@@ -36,8 +37,9 @@ class Message(db.Model):
         # "Has this order a mail of this kind yet?" — creation asks it for every order.
         # Only rows that have an order: a broadcast's rows add nothing to it.
         Index("ix_messages_order_kind", "order_id", "kind", **_where("order_id IS NOT NULL")),
-        # A bounce without its envelope is matched by the Message-ID it quotes.
-        Index("ix_messages_message_id", "message_id"),
+        # A bounce without its envelope is matched by the Message-ID it quotes (only sent rows
+        # have one: a row waiting to be sent adds nothing to the index).
+        Index("ix_messages_message_id", "message_id", **_where(HAS_MESSAGE_ID)),
         Index("ix_messages_mailing_id", "mailing_id", **_where("mailing_id IS NOT NULL")),
         CheckConstraint(check_in("state", MessageState), name="state"),
         CheckConstraint(check_in("kind", MessageKind), name="kind"),
