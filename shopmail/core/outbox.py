@@ -247,18 +247,19 @@ def record(
         return
     now = utcnow()
     values = [_row_values(d, now, retry_delays, throttle_pause) for d in deliveries]
-    ids = [d.message_id for d in deliveries]
     for pause in (0.05, 0.2, 0.5, 1, 2, 4, 8, 15, 30):
         try:
             _write_results(values, now)
-            run_ends.finish(ids, runs)
             db.session.commit()
-            return
+            break
         except OperationalError:
             db.session.rollback()
             time.sleep(pause)
-    _write_results(values, now)
-    run_ends.finish(ids, runs)
+    else:
+        _write_results(values, now)
+        db.session.commit()
+    # Only once the results are committed (run_ends.finish_recorded says why).
+    run_ends.finish_recorded([d.message_id for d in deliveries], runs)
     db.session.commit()
 
 

@@ -1,7 +1,7 @@
 """When broadcasts and record mailings end: in the send loop, when their last open row ends.
 
-Reading a run's progress never writes; the outbox calls `finish` after each recorded chunk,
-the reconciler and staff deletions call it for every run still sending.
+Reading a run's progress never writes; the outbox calls `finish_recorded` after each recorded
+chunk, the reconciler and staff deletions call `finish` for every run still sending.
 """
 
 from __future__ import annotations
@@ -29,24 +29,15 @@ class Runs:
 def finish(message_ids: Sequence[int] | None = None, runs: Runs | None = None) -> None:
     """Broadcasts and record mailings whose last open row has ended become `done`.
 
-    Runs in the send loop after each chunk (for the runs of `message_ids`, or `runs` when the
-    send loop knows them from its claim), and wherever rows end otherwise (reconciling, staff
-    deleting queued rows) for every run still sending.
+    For the runs of `message_ids` (or `runs`, when the caller knows them), else for every run
+    still sending: wherever rows end inside a transaction that also ends them (reconciling,
+    staff deleting queued rows, a broadcast paused or cancelled).
     """
     now = utcnow()
     broadcasts = select(Broadcast.id).where(Broadcast.state == BroadcastState.SENDING)
     mailings = select(RecordMailing.id).where(RecordMailing.state == RecordMailingState.SENDING)
     if runs is None and message_ids is not None:
-        found = db.session.execute(
-            select(Message.broadcast_id, Message.mailing_id)
-            .where(Message.id.in_(list(message_ids)))
-            .where(or_(Message.broadcast_id.isnot(None), Message.mailing_id.isnot(None)))
-            .distinct()
-        ).all()
-        runs = Runs(
-            frozenset(b for b, _ in found if b is not None),
-            frozenset(m for _, m in found if m is not None),
-        )
+        runs = _runs_of(message_ids)
     if runs is not None:
         if not (runs.broadcasts or runs.mailings):
             return
@@ -56,6 +47,40 @@ def finish(message_ids: Sequence[int] | None = None, runs: Runs | None = None) -
         _finish_broadcasts(broadcasts, now)
     if runs is None or runs.mailings:
         _finish_mailings(mailings)
+
+
+def finish_recorded(message_ids: Sequence[int], runs: Runs | None = None) -> None:
+    """`finish` for the runs of a chunk whose results the send loop has just committed.
+
+    A run with rows still open is left alone, without taking its lock: each session checks
+    after its own commit, so the last to commit sees every row ended and finishes the run; the
+    reconciler ends a dead worker's rows, and pausing or cancelling ends the rest. Only a run
+    with nothing open goes on to `finish` (which may race another session doing the same).
+    """
+    runs = runs if runs is not None else _runs_of(message_ids)
+    ended = Runs(
+        frozenset(b for b in runs.broadcasts if not _open(Message.broadcast_id == b)),
+        frozenset(m for m in runs.mailings if not _open(Message.mailing_id == m)),
+    )
+    if ended.broadcasts or ended.mailings:
+        finish(runs=ended)
+
+
+def _open(of_run) -> bool:
+    return bool(db.session.scalar(select(exists().where(of_run, Message.state.in_(OPEN_STATES)))))
+
+
+def _runs_of(message_ids: Sequence[int]) -> Runs:
+    found = db.session.execute(
+        select(Message.broadcast_id, Message.mailing_id)
+        .where(Message.id.in_(list(message_ids)))
+        .where(or_(Message.broadcast_id.isnot(None), Message.mailing_id.isnot(None)))
+        .distinct()
+    ).all()
+    return Runs(
+        frozenset(b for b, _ in found if b is not None),
+        frozenset(m for _, m in found if m is not None),
+    )
 
 
 def _locked(query) -> None:

@@ -264,9 +264,7 @@ def test_message_ids_are_random_on_the_from_domain_and_kept_on_the_row(
     dispatch.dispatch_sending()
     run_worker(app)
     arrived = {m.rcpt_tos[0]: m.message["Message-ID"] for m in smtp_server.wait_for(2)}
-    shape = re.compile(
-        r"<[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}@sakura\.example\.jp>"
-    )
+    shape = re.compile(r"<[0-9a-f]{32}@sakura\.example\.jp>")  # 128 random bits
     assert all(shape.fullmatch(value) for value in arrived.values())
     assert len(set(arrived.values())) == 2  # not the row number, not the desk's domain
     row = db.session.get(Message, ids[0])
@@ -279,3 +277,33 @@ def test_message_ids_are_random_on_the_from_domain_and_kept_on_the_row(
     dispatch.dispatch_sending()
     run_worker(app)
     assert smtp_server.wait_for(3)[-1].message["Message-ID"] == row.message_id
+
+
+def test_a_broadcast_ends_with_its_last_recorded_chunk_whichever_session_records_it(
+    app, mail_store
+):
+    """Two sessions hold a broadcast's rows: the first to record leaves it sending (the other
+    session's rows are still open), the second finishes it, with the counts."""
+    from shopmail.core.states import BroadcastState
+    from shopmail.mail.transport import Outcome
+    from shopmail.models import Broadcast
+
+    broadcast = Broadcast(store_id=mail_store.id, state=BroadcastState.SENDING, subject="冬")
+    db.session.add(broadcast)
+    db.session.commit()
+    queue_mail(mail_store, n=3, kind="broadcast", broadcast_id=broadcast.id)
+    first = outbox.claim_chunk("w1/0", mail_store.id, ["broadcast"], 2)
+    second = outbox.claim_chunk("w2/0", mail_store.id, ["broadcast"], 2)
+    db.session.commit()
+    assert [len(first), len(second)] == [2, 1]
+
+    def record(rows, outcome):
+        deliveries = [outbox.Delivery(r.id, 1, outcome, 250, "ok") for r in rows]
+        outbox.record(deliveries, retry_delays=[0])
+        db.session.expire_all()
+        return db.session.get(Broadcast, broadcast.id)
+
+    assert record(second, Outcome.SENT).state == BroadcastState.SENDING
+    done = record(first, Outcome.PERMANENT)
+    assert done.state == BroadcastState.DONE and done.finished_at is not None
+    assert (done.sent, done.failed) == (1, 2)
