@@ -38,7 +38,9 @@ def _collect_less() -> None:
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
 
 
-GC_THRESHOLD = 50_000
+# Young objects between collections. 50,000 saved no more CPU and let a 200,000-member
+# broadcast's worker grow 10 % more than a 20,000-member one (bench/README.md, step 5).
+GC_THRESHOLD = 10_000
 
 
 def main() -> None:
