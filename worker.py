@@ -28,6 +28,11 @@ def _end_with_this_worker() -> None:
         os._exit(0)
 
 
+# Young objects between collections. 50,000 saved no more CPU and let a 200,000-member
+# broadcast's worker grow 10 % more than a 20,000-member one (bench/README.md, step 5).
+GC_THRESHOLD = 10_000
+
+
 def _collect_less() -> None:
     """The app's modules, models and compiled templates live as long as the worker: the cyclic
     garbage collector stops scanning them again and again (gc.freeze), and runs less often.
@@ -36,11 +41,6 @@ def _collect_less() -> None:
     a fifth of the send loop's CPU (bench/README.md)."""
     gc.freeze()
     gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
-
-
-# Young objects between collections. 50,000 saved no more CPU and let a 200,000-member
-# broadcast's worker grow 10 % more than a 20,000-member one (bench/README.md, step 5).
-GC_THRESHOLD = 10_000
 
 
 def main() -> None:

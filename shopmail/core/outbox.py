@@ -45,10 +45,8 @@ from shopmail.core.states import BroadcastState, MessageState, RefusalSource
 from shopmail.extensions import db
 from shopmail.mail.transport import Outcome
 from shopmail.models import Broadcast, Message
-from shopmail.models.outbox import MAX_RETRIES
+from shopmail.models.outbox import DUE_STATES, MAX_RETRIES
 from shopmail.models.types import utcnow
-
-DUE_STATES = (MessageState.QUEUED, MessageState.RETRYING)
 
 
 @dataclass

@@ -14,9 +14,10 @@ from shopmail.models.types import UTCDateTime, utcnow
 # The states and kinds are enums (core/states.py); these tuples keep the older names working.
 OPEN_STATES = (MessageState.QUEUED, MessageState.SENDING, MessageState.RETRYING)
 MAX_RETRIES = 4
-
-
-_DUE = "state IN ('queued', 'retrying')"
+# Rows the send loop may claim; the partial index of them (`ix_messages_due`) is built from
+# the same tuple, so the claim's condition and the index's can never drift apart.
+DUE_STATES = (MessageState.QUEUED, MessageState.RETRYING)
+DUE = "state IN ({})".format(", ".join(f"'{state.value}'" for state in DUE_STATES))
 HAS_MESSAGE_ID = "message_id <> ''"
 
 
@@ -31,7 +32,7 @@ class Message(db.Model):
         Index("ix_messages_state_next", "state", "next_attempt_at"),
         # The send loop's claim: a store's due rows in id order, without the rows already
         # sent (outbox.due_state writes the same states out, so both databases use it).
-        Index("ix_messages_due", "store_id", "id", **_where(_DUE)),
+        Index("ix_messages_due", "store_id", "id", **_where(DUE)),
         Index("ix_messages_store_kind_state", "store_id", "kind", "state"),
         Index("ix_messages_broadcast_state", "broadcast_id", "state"),
         # "Has this order a mail of this kind yet?" — creation asks it for every order.
