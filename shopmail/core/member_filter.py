@@ -12,7 +12,19 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, Select, case, false, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    any_,
+    bindparam,
+    case,
+    false,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql
 
 from shopmail.extensions import db
 from shopmail.mail.addresses import DEFAULT_MOBILE_DOMAINS
@@ -140,11 +152,19 @@ def _broadcast_audience(value: str, seen: frozenset[int]) -> list[ColumnElement[
 def device_of_email() -> ColumnElement[str]:
     """`mail.addresses.device_of` of a member's address, in SQL (for rows made by one
     INSERT … SELECT): "mobile" on a carrier domain or one of its subdomains, else "pc".
-    One regular expression (PostgreSQL's `~`, SQLite's `REGEXP`, which SQLAlchemy's pysqlite
-    dialect provides) instead of a LIKE per domain: a 20,000-member start spent more time
-    deciding devices than inserting rows."""
-    domains = "|".join(re.escape(domain) for domain in DEFAULT_MOBILE_DOMAINS)
-    mobile = func.lower(func.trim(Member.email)).regexp_match(f"[@.]({domains})$")
+    On PostgreSQL one `LIKE ANY` of the suffixes "@domain" and ".domain" (its regular
+    expressions cost ~10 µs a row, five times as much: a 20,000-member start spent a quarter of
+    its time deciding devices); on SQLite one `REGEXP` (Python's, which SQLAlchemy's pysqlite
+    dialect provides), cheaper there than a LIKE per domain."""
+    address = func.lower(func.trim(Member.email))
+    if db.session.get_bind().dialect.name == "postgresql":
+        # (A mail domain is letters, digits, hyphens and dots: no LIKE wildcard.)
+        suffixes = [f"%{mark}{d}" for d in DEFAULT_MOBILE_DOMAINS for mark in "@."]
+        patterns = bindparam(None, suffixes, type_=postgresql.ARRAY(String))
+        mobile = address.like(any_(patterns))
+    else:
+        domains = "|".join(re.escape(domain) for domain in DEFAULT_MOBILE_DOMAINS)
+        mobile = address.regexp_match(f"[@.]({domains})$")
     return case((mobile, "mobile"), else_="pc")
 
 
