@@ -177,11 +177,7 @@ def due_stores(store_ids: Iterable[int] | None = None) -> list[int]:
     kinds = sending.sendable_kinds()
     if not kinds:
         return []
-    due = outbox.stores_with_due_work(kinds, current_app.config["SHOPMAIL_CLAIM_LEASE"])
-    if store_ids is not None:
-        wanted = set(store_ids)
-        due = [store_id for store_id in due if store_id in wanted]
-    return due
+    return outbox.stores_with_due_work(kinds, current_app.config["SHOPMAIL_CLAIM_LEASE"], store_ids)
 
 
 def dispatch_sending(store_ids: list[int] | None = None) -> int:

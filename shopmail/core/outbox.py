@@ -44,7 +44,7 @@ from shopmail.core.boundary import commits
 from shopmail.core.states import BroadcastState, MessageState, RefusalSource
 from shopmail.extensions import db
 from shopmail.mail.transport import Outcome
-from shopmail.models import Broadcast, Message
+from shopmail.models import Broadcast, Message, Store
 from shopmail.models.outbox import DUE_STATES, MAX_RETRIES
 from shopmail.models.types import utcnow
 
@@ -424,14 +424,22 @@ def next_try_in(store_id: int, kinds: Iterable[str]) -> float | None:
     return None if soonest is None else (soonest - now).total_seconds()
 
 
-def stores_with_due_work(kinds: Iterable[str], lease: float) -> list[int]:
+def stores_with_due_work(
+    kinds: Iterable[str], lease: float, store_ids: Iterable[int] | None = None
+) -> list[int]:
+    """The stores (of `store_ids`, or all) with a row of `kinds` that may be sent now: one
+    EXISTS per store, which stops at its first due row (`ix_messages_due`), instead of
+    grouping every due row of the outbox — every send job's commit asks it."""
     now = utcnow()
     stale = now - timedelta(seconds=lease)
-    query = (
-        select(Message.store_id)
-        .where(Message.kind.in_(list(kinds)), _due(now, stale), Message.store_id.isnot(None))
-        .group_by(Message.store_id)
+    due_here = (
+        select(Message.id)
+        .where(Message.store_id == Store.id, Message.kind.in_(list(kinds)), _due(now, stale))
+        .exists()
     )
+    query = select(Store.id).where(due_here).order_by(Store.id)
+    if store_ids is not None:
+        query = query.where(Store.id.in_(list(store_ids)))
     return list(db.session.scalars(query))
 
 

@@ -10,7 +10,7 @@ from shopmail.core import dispatch
 from shopmail.extensions import db
 from shopmail.models import AuditEntry
 from tests.conftest import csrf_token, run_worker
-from tests.factories import MessageFactory
+from tests.factories import MessageFactory, StoreFactory
 
 
 def waiting_send_jobs() -> list[str]:
@@ -34,6 +34,22 @@ def test_sending_asked_for_is_enqueued_when_the_transaction_commits(app, mail_st
     assert waiting_send_jobs() == []  # not yet: a worker could not see the row
     db.session.commit()
     assert waiting_send_jobs() == [f"send-store-{mail_store.id}"]
+
+
+def test_a_send_job_goes_to_each_store_asked_for_that_has_mail_due_and_to_no_other(
+    app, mail_store
+):
+    other, idle = StoreFactory(), StoreFactory()
+    MessageFactory(store=mail_store)
+    MessageFactory(store=other)
+    MessageFactory(store=idle, state="sent")
+    db.session.commit()
+    dispatch.send_soon([mail_store.id, idle.id])
+    db.session.commit()
+    assert waiting_send_jobs() == [f"send-store-{mail_store.id}"]
+    dispatch.send_soon()  # every store
+    db.session.commit()
+    assert sorted(waiting_send_jobs()) == sorted(f"send-store-{s.id}" for s in (mail_store, other))
 
 
 def test_a_job_asked_for_is_enqueued_only_by_the_commit(app, mail_store):
