@@ -36,9 +36,7 @@ def test_sending_asked_for_is_enqueued_when_the_transaction_commits(app, mail_st
     assert waiting_send_jobs() == [f"send-store-{mail_store.id}"]
 
 
-def test_a_send_job_goes_to_each_store_asked_for_that_has_mail_due_and_to_no_other(
-    app, mail_store
-):
+def test_a_send_job_goes_to_each_store_asked_for_that_has_mail_due_and_to_no_other(app, mail_store):
     other, idle = StoreFactory(), StoreFactory()
     MessageFactory(store=mail_store)
     MessageFactory(store=other)
