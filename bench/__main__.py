@@ -100,15 +100,17 @@ def main(steps: list[str]) -> int:
         )
         for database in ("sqlite", "postgresql"):
             for workers in LOOPBACK_WORKERS:
-                # The ceiling again, right beside the run: this machine's speed drifts by a
-                # third within an hour (smtp-sink's own CPU per message with it).
-                beside = max(ceiling.blast(MEMBERS, size, s) for s in (4, 8))
+                # The ceiling again, right before and right after the run, and the ratio to
+                # the better of the two: this machine's speed drifts by a third within minutes
+                # (smtp-sink's own CPU per message with it).
+                before = max(ceiling.blast(MEMBERS, size, s) for s in (4, 8))
                 run = broadcast.run(database, workers, MEMBERS, LOOPBACK_SESSIONS)
+                after = max(ceiling.blast(MEMBERS, size, s) for s in (4, 8))
                 line(
                     f"{database}, {workers} worker(s)",
                     f"{run.rate:,.0f} msg/s",
-                    run.rate / beside,
-                    more=f" (smtp-source beside it: {beside:,.0f} msg/s)",
+                    run.rate / max(before, after),
+                    more=f" (smtp-source {before:,.0f} before it, {after:,.0f} after)",
                 )
     if "relay" in wanted:
         print(
