@@ -181,8 +181,20 @@ def due_query(store_id: int, kinds: Iterable[str], now: datetime | None = None):
     now = now or utcnow()
     stale = now - timedelta(seconds=float(current_app.config["SHOPMAIL_CLAIM_LEASE"]))
     return select(Message.id).where(
-        Message.store_id == store_id, Message.kind.in_(list(kinds)), _due(now, stale)
+        any_of(Message.store_id, [store_id]), Message.kind.in_(list(kinds)), _due(now, stale)
     )
+
+
+def next_due(store_id: int, kinds: Iterable[str], limit: int, now: datetime | None = None):
+    """The oldest `limit` of a store's due rows, in the order of `ix_messages_due` (store, id).
+
+    Asked as `store_id = ANY(…)` and ordered by (store, id), the primary key cannot give this
+    order, so PostgreSQL reads the due rows' index whatever its statistics say. Asked as
+    `store_id = …` and ordered by id, it read the primary key from the first row on once
+    `messages` had been analysed while a broadcast's rows were still queued, skipping every
+    row sent since at each claim: 15,000 rows read for a chunk of 500 halfway through 20,000.
+    """
+    return due_query(store_id, kinds, now).order_by(Message.store_id, Message.id).limit(limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +227,7 @@ def claim_chunk(worker: str, store_id: int, kinds: Iterable[str], limit: int) ->
     claim has locked; SQLite runs one writer at a time."""
     now = utcnow()
     stale = now - timedelta(seconds=float(current_app.config["SHOPMAIL_CLAIM_LEASE"]))
-    candidates = picked(due_query(store_id, kinds, now).order_by(Message.id).limit(limit))
+    candidates = picked(next_due(store_id, kinds, limit, now))
     table = Message.__table__
     rows = db.session.execute(
         update(table)

@@ -307,3 +307,36 @@ def test_a_broadcast_ends_with_its_last_recorded_chunk_whichever_session_records
     done = record(first, Outcome.PERMANENT)
     assert done.state == BroadcastState.DONE and done.finished_at is not None
     assert (done.sent, done.failed) == (1, 2)
+
+
+def _rows_skipped(plan: dict) -> int:
+    """Rows a plan node and the nodes under it read and threw away."""
+    own = plan.get("Rows Removed by Filter", 0) * plan.get("Actual Loops", 1)
+    return own + sum(_rows_skipped(child) for child in plan.get("Plans", []))
+
+
+def test_a_claim_reads_only_due_rows_even_when_the_statistics_say_every_row_is_due(app, mail_store):
+    """PostgreSQL takes a claim's rows from the index of due rows, not by walking the table
+    from its first row: statistics taken while 3,000 rows were queued, 2,950 sent since, and
+    the next chunk reads none of the sent rows."""
+    import pytest
+    from sqlalchemy import text, update
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a PostgreSQL query plan")
+    ids = queue_mail(mail_store, n=3000)
+    db.session.execute(text("ANALYZE messages"))
+    db.session.execute(update(Message).where(Message.id <= ids[2949]).values(state="sent"))
+    db.session.commit()
+    query = outbox.next_due(mail_store.id, ["record"], 25)
+    connection = db.session.connection()
+    compiled = query.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    [[explained]] = connection.exec_driver_sql(
+        "EXPLAIN (ANALYZE, FORMAT JSON) " + compiled.string, compiled.params
+    ).all()
+    assert _rows_skipped(explained[0]["Plan"]) == 0
+    db.session.rollback()
+    claimed = outbox.claim_chunk("w1/0", mail_store.id, ["record"], 25)
+    assert [row.id for row in claimed] == ids[2950:2975]
