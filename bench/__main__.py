@@ -103,9 +103,9 @@ def main(steps: list[str]) -> int:
                 # The ceiling again, right before and right after the run, and the ratio to
                 # the better of the two: this machine's speed drifts by a third within minutes
                 # (smtp-sink's own CPU per message with it).
-                before = max(ceiling.blast(MEMBERS, size, s) for s in (4, 8))
+                before = ceiling.beside(MEMBERS, size)
                 run = broadcast.run(database, workers, MEMBERS, LOOPBACK_SESSIONS)
-                after = max(ceiling.blast(MEMBERS, size, s) for s in (4, 8))
+                after = ceiling.beside(MEMBERS, size)
                 line(
                     f"{database}, {workers} worker(s)",
                     f"{run.rate:,.0f} msg/s",

@@ -180,6 +180,8 @@ def due_query(store_id: int, kinds: Iterable[str], now: datetime | None = None):
     """The ids of a store's rows that may be sent now."""
     now = now or utcnow()
     stale = now - timedelta(seconds=float(current_app.config["SHOPMAIL_CLAIM_LEASE"]))
+    # The store as `= ANY` on PostgreSQL: with `next_due`'s order it keeps claims on
+    # `ix_messages_due` (see there).
     return select(Message.id).where(
         any_of(Message.store_id, [store_id]), Message.kind.in_(list(kinds)), _due(now, stale)
     )

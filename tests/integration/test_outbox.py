@@ -6,6 +6,9 @@ import collections
 import re
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import text, update
+
 from shopmail.core import delivery, dispatch, outbox, sending
 from shopmail.extensions import db
 from shopmail.jobs import RENDERERS
@@ -319,9 +322,6 @@ def test_a_claim_reads_only_due_rows_even_when_the_statistics_say_every_row_is_d
     """PostgreSQL takes a claim's rows from the index of due rows, not by walking the table
     from its first row: statistics taken while 3,000 rows were queued, 2,950 sent since, and
     the next chunk reads none of the sent rows."""
-    import pytest
-    from sqlalchemy import text, update
-
     if db.engine.dialect.name != "postgresql":
         pytest.skip("a PostgreSQL query plan")
     ids = queue_mail(mail_store, n=3000)
