@@ -24,6 +24,8 @@ import ssl
 from dataclasses import dataclass
 from types import TracebackType
 
+from .smtp_wire import Lost, Wire
+
 __all__ = ["AuthError", "Outcome", "Relay", "RelayError", "Result", "SmtpSession"]
 
 _UNSAFE_ADDRESS = re.compile(r"[\x00-\x20\x7f<>]")
@@ -92,10 +94,6 @@ class AuthError(RelayError):
     """The relay refused the credentials: pause the store rather than burn retries."""
 
 
-class _Lost(Exception):
-    """The connection died mid-command; the message says how, for the history page."""
-
-
 class _Stale(Exception):
     """MAIL FROM got no answer, or 421: nothing was sent; a fresh connection may try again."""
 
@@ -113,6 +111,7 @@ class SmtpSession:
         self.connections = 0  # how many times a connection was opened (for logs and tests)
         self.writes = 0  # how many writes carried commands or a message (for tests)
         self._smtp: smtplib.SMTP | None = None
+        self._wire: Wire | None = None  # the open session's commands and replies
         # The envelope whose MAIL/RCPT/DATA already left behind the last final dot.
         self._announced: tuple[str, tuple[str, ...]] | None = None
 
@@ -133,12 +132,13 @@ class SmtpSession:
         354 would be read as message content."""
         if self._announced is not None:
             self._drop()
-        smtp, self._smtp = self._smtp, None
-        if smtp is None:
+        smtp, wire, self._smtp, self._wire = self._smtp, self._wire, None, None
+        if smtp is None or wire is None:
             return
         try:
-            smtp.quit()
-        except (smtplib.SMTPException, OSError):
+            wire.write(b"QUIT\r\n")
+            wire.reply()
+        except Lost:
             pass
         finally:
             smtp.close()
@@ -196,7 +196,7 @@ class SmtpSession:
 
     def _transaction(
         self,
-        smtp: smtplib.SMTP,
+        wire: Wire,
         envelope_from: str,
         recipients: list[str],
         data: bytes,
@@ -207,15 +207,15 @@ class SmtpSession:
         the replies are read after: half the round trips of one command at a time. A mail with
         copies and a `primary` addressee goes one command at a time, so the copies can be
         withheld when the addressee is refused."""
-        pipelining = smtp.has_extn("pipelining")
+        pipelining = wire.pipelining
         pipelined = pipelining and _in_one_write(recipients, primary)
         announced, self._announced = self._announced, None
         try:
             if announced is None:  # else they left behind the last message's final dot
                 self.writes += 1
-                smtp.send(_commands(envelope_from, recipients, pipelined))
-            code, reply = self._reply(smtp)
-        except _Lost as lost:
+                wire.write(_commands(envelope_from, recipients, pipelined))
+            code, reply = wire.reply()
+        except Lost as lost:
             raise _Stale(None, str(lost)) from None
         if code == 421:
             raise _Stale(code, reply)
@@ -228,12 +228,12 @@ class SmtpSession:
                 self._drop()
             return self._failed_transaction(recipients, code, reply)
         if pipelined:
-            return self._pipelined_rest(smtp, recipients, data, then if pipelining else None)
-        return self._recipients_and_data(smtp, recipients, data, primary)
+            return self._pipelined_rest(wire, recipients, data, then if pipelining else None)
+        return self._recipients_and_data(wire, recipients, data, primary)
 
     def _pipelined_rest(
         self,
-        smtp: smtplib.SMTP,
+        wire: Wire,
         recipients: list[str],
         data: bytes,
         then: tuple[str, list[str]] | None = None,
@@ -242,7 +242,7 @@ class SmtpSession:
         accepted: list[str] = []
         try:
             for rcpt in recipients:
-                code, reply = self._reply(smtp)
+                code, reply = wire.reply()
                 if code == 421:  # the relay is closing: nothing of this mail goes out
                     self._drop()
                     rest = [r for r in recipients if r not in results]
@@ -252,8 +252,8 @@ class SmtpSession:
                     accepted.append(rcpt)
                 else:
                     results[rcpt] = Result(_classify(code), code, reply, "rcpt")
-            code, reply = self._reply(smtp)  # to DATA
-        except _Lost as lost:
+            code, reply = wire.reply()  # to DATA
+        except Lost as lost:
             self._drop()
             rest = [r for r in recipients if r not in results]
             results.update(self._all(rest, Outcome.TEMPORARY, None, str(lost), "connection"))
@@ -268,23 +268,23 @@ class SmtpSession:
         if not accepted:
             # A relay that said 354 with no recipient: end the empty message, deliver nothing.
             try:
-                smtp.send(".\r\n")
-                self._reply(smtp)
-            except _Lost:
+                wire.write(b".\r\n")
+                wire.reply()
+            except Lost:
                 self._drop()
             return results
-        results.update(self._payload(smtp, accepted, data, then))
+        results.update(self._payload(wire, accepted, data, then))
         return results
 
     def _recipients_and_data(
-        self, smtp: smtplib.SMTP, recipients: list[str], data: bytes, primary: bool
+        self, wire: Wire, recipients: list[str], data: bytes, primary: bool
     ) -> dict[str, Result]:
         results: dict[str, Result] = {}
         accepted: list[str] = []
         for index, rcpt in enumerate(recipients):
             try:
-                code, reply = self._command(smtp, f"RCPT TO:<{rcpt}>")
-            except _Lost as lost:
+                code, reply = self._command(wire, f"RCPT TO:<{rcpt}>")
+            except Lost as lost:
                 self._drop()
                 rest = recipients[index:] + accepted
                 results.update(self._all(rest, Outcome.TEMPORARY, None, str(lost), "connection"))
@@ -306,13 +306,13 @@ class SmtpSession:
         if not accepted:
             self._reset()
             return results
-        results.update(self._data(smtp, accepted, data))
+        results.update(self._data(wire, accepted, data))
         return results
 
-    def _data(self, smtp: smtplib.SMTP, accepted: list[str], data: bytes) -> dict[str, Result]:
+    def _data(self, wire: Wire, accepted: list[str], data: bytes) -> dict[str, Result]:
         try:
-            code, reply = self._command(smtp, "DATA")
-        except _Lost as lost:
+            code, reply = self._command(wire, "DATA")
+        except Lost as lost:
             self._drop()
             return self._all(accepted, Outcome.TEMPORARY, None, str(lost), "connection")
         if code != 354:
@@ -321,11 +321,11 @@ class SmtpSession:
             else:
                 self._reset()
             return self._all(accepted, _classify(code), code, reply, "data")
-        return self._payload(smtp, accepted, data)
+        return self._payload(wire, accepted, data)
 
     def _payload(
         self,
-        smtp: smtplib.SMTP,
+        wire: Wire,
         accepted: list[str],
         data: bytes,
         then: tuple[str, list[str]] | None = None,
@@ -337,24 +337,22 @@ class SmtpSession:
         payload = _LEADING_DOT.sub(b"..", data) if stuff else data
         if not payload.endswith(b"\r\n"):
             payload += b"\r\n"
-        ahead = b"" if then is None else _commands(*then, True).encode("ascii")
+        ahead = b"" if then is None else _commands(*then, True)
         self.writes += 1
         try:
-            smtp.send(payload + b".\r\n" + ahead)
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            wire.write(payload + b".\r\n" + ahead)
+        except Lost as lost:
             # sendall failed, so the final dot never left: certainly not delivered.
             self._drop()
-            lost = f"connection lost: {exc}"
-            return self._all(accepted, Outcome.TEMPORARY, None, lost, "connection")
+            return self._all(accepted, Outcome.TEMPORARY, None, str(lost), "connection")
         if then is not None:
             self._announced = (then[0], tuple(then[1]))
         try:
-            code, raw = smtp.getreply()
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
+            code, reply = wire.reply()
+        except Lost as exc:
             self._drop()
-            reply = f"no reply after the message was handed over: {exc or 'connection closed'}"
+            reply = f"no reply after the message was handed over: {exc}"
             return self._all(accepted, Outcome.UNKNOWN, None, reply, "data")
-        reply = _decode(raw)
         if code == 421:
             self._drop()
         return self._all(accepted, _classify(code), code, reply, "data")
@@ -368,34 +366,24 @@ class SmtpSession:
             self._reset()
         return self._all(recipients, _classify(code), code, reply, "mail")
 
-    def _command(self, smtp: smtplib.SMTP, line: str) -> tuple[int, str]:
-        try:
-            smtp.putcmd(line)
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            raise _Lost(f"connection lost: {exc or 'closed by the server'}") from None
-        return self._reply(smtp)
-
     @staticmethod
-    def _reply(smtp: smtplib.SMTP) -> tuple[int, str]:
-        try:
-            code, raw = smtp.getreply()
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            raise _Lost(f"connection lost: {exc or 'closed by the server'}") from None
-        return code, _decode(raw)
+    def _command(wire: Wire, line: str) -> tuple[int, str]:
+        wire.write(f"{line}\r\n".encode("ascii"))
+        return wire.reply()
 
     def _reset(self) -> None:
-        if self._smtp is None:
+        if self._wire is None:
             return
         try:
-            code, _ = self._command(self._smtp, "RSET")
-        except _Lost:
+            code, _ = self._command(self._wire, "RSET")
+        except Lost:
             code = 0
         if code != 250:
             self._drop()
 
     def _drop(self) -> None:
         self._announced = None
-        smtp, self._smtp = self._smtp, None
+        smtp, self._smtp, self._wire = self._smtp, None, None
         if smtp is not None:
             smtp.close()
 
@@ -405,9 +393,9 @@ class SmtpSession:
     ) -> dict[str, Result]:
         return {rcpt: Result(outcome, code, reply, stage) for rcpt in recipients}
 
-    def _connection(self) -> smtplib.SMTP:
-        if self._smtp is not None:
-            return self._smtp
+    def _connection(self) -> Wire:
+        if self._wire is not None:
+            return self._wire
         relay = self.relay
         options = {"local_hostname": relay.helo or _default_helo(), "timeout": relay.timeout}
         try:
@@ -423,11 +411,12 @@ class SmtpSession:
         self.connections += 1
         try:
             self._greet(smtp)
+            wire = Wire(smtp, relay.timeout)
         except BaseException:
             smtp.close()
             raise
-        self._smtp = smtp
-        return smtp
+        self._smtp, self._wire = smtp, wire
+        return wire
 
     def _greet(self, smtp: smtplib.SMTP) -> None:
         relay = self.relay
@@ -469,11 +458,11 @@ def _in_one_write(recipients: list[str], primary: bool) -> bool:
     return len(recipients) == 1 or not primary
 
 
-def _commands(envelope_from: str, recipients: list[str], pipelined: bool) -> str:
+def _commands(envelope_from: str, recipients: list[str], pipelined: bool) -> bytes:
     commands = [f"MAIL FROM:<{envelope_from}>"]
     if pipelined:
         commands += [*(f"RCPT TO:<{rcpt}>" for rcpt in recipients), "DATA"]
-    return "".join(f"{command}\r\n" for command in commands)
+    return "".join(f"{command}\r\n" for command in commands).encode("ascii")
 
 
 def _classify(code: int) -> Outcome:

@@ -1,5 +1,6 @@
 """SMTP sessions against a real in-process SMTP server: what arrives, and what each reply means."""
 
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from shopmail.mail.addresses import parse_address
 from shopmail.mail.compose import Mail, compose, envelope_recipients
 from shopmail.mail.transport import AuthError, Outcome, RelayError, SmtpSession
+from tests.support.smtp import running_sink
 
 SUBJECT = "【発送のお知らせ】ご注文の商品を発送いたしました"
 BODY = (
@@ -180,9 +182,12 @@ def test_connection_dropped_after_the_data_is_unknown(smtp_server):
 
 def test_no_reply_before_the_timeout_is_unknown(smtp_server):
     smtp_server.handler.delay_after_data = 3
+    started = time.monotonic()
     with SmtpSession(smtp_server.relay(timeout=0.5)) as session:
         result = send(session, message())["taro@example.com"]
     assert result.outcome is Outcome.UNKNOWN
+    assert result.reply == "no reply after the message was handed over: connection lost: timed out"
+    assert time.monotonic() - started < 2.5  # the relay's timeout, not the relay's delay
 
 
 def test_one_connection_carries_many_messages(smtp_server):
@@ -312,3 +317,39 @@ def test_a_relay_without_pipelining_gets_one_command_at_a_time(smtp_server):
         for number in range(3):
             assert send(session, message(number=number))["taro@example.com"].code == 250
     assert len(smtp_server.wait_for(3)) == 3 and smtp_server.handler.connections == 1
+
+
+@pytest.fixture(params=["starttls", "tls"])
+def tls_server(request):
+    with running_sink(request.param) as server:
+        yield server
+
+
+def test_a_relay_over_tls_gets_every_mail_over_one_verified_connection(tls_server):
+    """STARTTLS (port 587's way) and TLS from the first byte (465's): the certificate is
+    checked, each mail announces the next behind its final dot, and all arrive as written."""
+    mails = [message(to=f"member{n}@example.com", number=n) for n in range(3)]
+    session = SmtpSession(tls_server.relay(), ssl_context=tls_server.client_tls())
+    with session:
+        for mail, following in zip(mails, [*mails[1:], None], strict=True):
+            assert send_announcing(session, mail, following)[mail.to].outcome is Outcome.SENT
+    received = tls_server.wait_for(3)
+    assert [m.rcpt_tos for m in received] == [[f"member{n}@example.com"] for n in range(3)]
+    assert received[0].message["Subject"] == SUBJECT
+    # (aiosmtpd counts a STARTTLS upgrade as a second connection of the same socket.)
+    assert session.connections == 1 and session.writes == 1 + len(mails)
+
+
+def test_a_relay_with_an_untrusted_certificate_is_not_sent_to(tls_server):
+    with SmtpSession(tls_server.relay()) as session, pytest.raises(RelayError):
+        send(session, message())  # the default context does not trust a self-signed one
+    assert tls_server.messages == []
+
+
+def test_no_reply_over_tls_before_the_timeout_is_unknown_and_says_so(tls_server):
+    tls_server.handler.delay_after_data = 3
+    relay = tls_server.relay(timeout=0.5)
+    with SmtpSession(relay, ssl_context=tls_server.client_tls()) as session:
+        result = send(session, message())["taro@example.com"]
+    assert result.outcome is Outcome.UNKNOWN
+    assert result.reply == "no reply after the message was handed over: connection lost: timed out"

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
+import functools
+import ipaddress
+import ssl
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +30,7 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 from shopmail.mail.transport import Relay
 
-__all__ = ["ReceivedMail", "SinkHandler", "SmtpServer", "smtp_server"]
+__all__ = ["ReceivedMail", "SinkHandler", "SmtpServer", "running_sink", "smtp_server"]
 
 _PARSER = BytesParser(policy=policy.default)
 
@@ -203,9 +208,12 @@ class _ScriptedSMTP(SMTP):
 
 
 class _Controller(Controller):
-    def __init__(self, handler: SinkHandler) -> None:
-        super().__init__(handler, hostname="127.0.0.1", port=0)
+    def __init__(self, handler: SinkHandler, security: str = "none") -> None:
+        # "tls": TLS from the first byte (port 465's way); "starttls": offered after EHLO.
+        implicit = _server_tls() if security == "tls" else None
+        super().__init__(handler, hostname="127.0.0.1", port=0, ssl_context=implicit)
         self.sink = handler
+        self.security = security
         self.live: set[_ScriptedSMTP] = set()
 
     def factory(self) -> SMTP:
@@ -216,6 +224,7 @@ class _Controller(Controller):
             auth_require_tls=False,  # loopback tests speak plain text
             authenticator=self.sink.authenticator,
             enable_SMTPUTF8=False,
+            tls_context=_server_tls() if self.security == "starttls" else None,
         )
 
     def _trigger_server(self) -> None:
@@ -233,12 +242,24 @@ class SmtpServer:
         self.handler: SinkHandler = controller.sink
         self.host = "127.0.0.1"
         self.port: int = controller.port
+        self.security = controller.security
 
     def relay(self, **overrides: Any) -> Relay:
-        """A :class:`Relay` pointing at this server (plain SMTP, short timeout)."""
-        settings: dict[str, Any] = {"host": self.host, "port": self.port, "timeout": 5}
+        """A :class:`Relay` pointing at this server (its security, short timeout)."""
+        settings: dict[str, Any] = {
+            "host": self.host,
+            "port": self.port,
+            "timeout": 5,
+            "security": self.security,
+        }
         settings.update(overrides)
         return Relay(**settings)
+
+    @staticmethod
+    def client_tls() -> ssl.SSLContext:
+        """A client context that trusts this server's certificate (and verifies it)."""
+        context = ssl.create_default_context(cadata=_certificate()[0].decode("ascii"))
+        return context
 
     def wait_for(self, count: int, timeout: float = 10) -> list[ReceivedMail]:
         """Wait until ``count`` messages arrived; returns all messages received so far."""
@@ -263,11 +284,56 @@ class SmtpServer:
         done.wait(5)
 
 
+@functools.cache
+def _certificate() -> tuple[bytes, bytes]:
+    """A self-signed certificate for 127.0.0.1 and its key (PEM), made once per test run."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sink.shopmail.test")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    return certificate.public_bytes(serialization.Encoding.PEM), key_pem
+
+
+def _server_tls() -> ssl.SSLContext:
+    certificate, key = _certificate()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    with tempfile.NamedTemporaryFile(suffix=".pem") as pem:
+        pem.write(certificate + key)
+        pem.flush()
+        context.load_cert_chain(pem.name)
+    return context
+
+
 @contextlib.contextmanager
-def running_sink() -> Iterator[SmtpServer]:
-    """A sink on a free loopback port for as long as the block runs."""
+def running_sink(security: str = "none") -> Iterator[SmtpServer]:
+    """A sink on a free loopback port for as long as the block runs; `security` "tls" or
+    "starttls" for a relay that speaks TLS (with a self-signed certificate for 127.0.0.1)."""
     handler = SinkHandler()
-    controller = _Controller(handler)
+    controller = _Controller(handler, security)
     controller.start()
     # aiosmtpd's start-up probe connected once; tests count only their own connections.
     deadline = time.monotonic() + 5
