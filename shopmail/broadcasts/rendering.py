@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy import select
 
-from shopmail.broadcasts.unsubscribe import unsubscribe_url
+from shopmail.broadcasts.unsubscribe import unsubscribe_urls
 from shopmail.core import merge, outbox, sending
 from shopmail.core.outbox import Claimed
 from shopmail.core.sending import Content
@@ -183,6 +183,7 @@ def build_broadcast_mails(rows: list[Claimed], store: Store) -> list[Mail | Resu
     found = db.session.execute(_MEMBERS.where(outbox.any_of(Member.id, member_ids)))
     members = {m.id: m for m in found}
     values = merge.store_values(store)
+    unsubscribe_url = unsubscribe_urls()
     chunk_prepared: dict[int, Prepared | None] = {}
     out: list[Mail | Result] = []
     for row in rows:

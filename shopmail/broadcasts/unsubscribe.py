@@ -13,6 +13,7 @@ import functools
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -36,19 +37,27 @@ def _key(secret: str) -> bytes:
     return hashlib.sha256(b"shopmail unsubscribe\0" + secret.encode()).digest()
 
 
-def _signature(member_id: int, broadcast_id: int) -> str:
-    key = _key(current_app.config["SECRET_KEY"])
+def _signature(key: bytes, member_id: int, broadcast_id: int) -> str:
     mac = hmac.digest(key, f"{member_id}.{broadcast_id}".encode(), "sha256")
     return base64.urlsafe_b64encode(mac[:12]).decode("ascii")
 
 
+def _app_key() -> bytes:
+    return _key(current_app.config["SECRET_KEY"])
+
+
 def make_token(member_id: int, broadcast_id: int) -> str:
-    return f"{member_id}.{broadcast_id}.{_signature(member_id, broadcast_id)}"
+    return f"{member_id}.{broadcast_id}.{_signature(_app_key(), member_id, broadcast_id)}"
 
 
-def unsubscribe_url(member_id: int, broadcast_id: int) -> str:
-    base = current_app.config["SHOPMAIL_BASE_URL"].rstrip("/")
-    return f"{base}/unsubscribe/{make_token(member_id, broadcast_id)}"
+def unsubscribe_urls() -> Callable[[int, int], str]:
+    """The one-click links of many copies, (member id, broadcast id) → URL: the key and the
+    base URL looked up once (per copy they cost more than the signature)."""
+    key = _app_key()
+    prefix = current_app.config["SHOPMAIL_BASE_URL"].rstrip("/") + "/unsubscribe/"
+    return lambda member_id, broadcast_id: (
+        f"{prefix}{member_id}.{broadcast_id}.{_signature(key, member_id, broadcast_id)}"
+    )
 
 
 def read_token(token: str) -> tuple[Member, int] | None:
@@ -56,7 +65,7 @@ def read_token(token: str) -> tuple[Member, int] | None:
     match = _TOKEN.fullmatch(token)
     if match:
         member_id, broadcast_id = int(match[1]), int(match[2])
-        if not hmac.compare_digest(match[3], _signature(member_id, broadcast_id)):
+        if not hmac.compare_digest(match[3], _signature(_app_key(), member_id, broadcast_id)):
             return None
     else:
         try:  # a link from a mail sent before the short form

@@ -104,7 +104,6 @@ def build_mail(
 ) -> Mail:
     """A row's finished mail: the store's sender settings around the row's content (the one
     rendered when the row was created, unless a renderer gives its own)."""
-    domain = current_app.config["SHOPMAIL_MAIL_DOMAIN"]
     content = content or Content(row.subject, row.body, row.html)
     if bcc is None:
         bcc = (
@@ -122,7 +121,10 @@ def build_mail(
         bcc=bcc,
         # Random on the From domain; kept on the row, so a retry and the history keep it and a
         # bounce that quotes it finds its row.
-        message_id=row.message_id or new_message_id(_domain_of(store.from_addr) or domain),
+        message_id=row.message_id
+        or new_message_id(
+            _domain_of(store.from_addr) or current_app.config["SHOPMAIL_MAIL_DOMAIN"]
+        ),
         charset=store.mobile_charset if row.device == "mobile" else "utf-8",
         extra_headers=[("X-Shopmail-Id", str(row.id)), *headers],
     )

@@ -141,7 +141,7 @@ def compose(mail: Mail) -> bytes:
     lines.append(_unstructured_header("Subject", mail.subject, charset))
     lines.append("Message-ID: " + mail.message_id)
     for name, value in mail.extra_headers:
-        if not _FIELD_NAME.fullmatch(name) or name.lower() in _RESERVED:
+        if not _addable(name):
             raise ValueError(f"header {name!r} cannot be added")
         lines.append(_unstructured_header(name, value, charset))
     lines.append("MIME-Version: 1.0")
@@ -219,7 +219,7 @@ def _base64_body(data: bytes) -> bytes:
     encoded = binascii.b2a_base64(data, newline=False)
     if not encoded:
         return b""
-    return b"\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)) + b"\r\n"
+    return b"\r\n".join([encoded[i : i + 76] for i in range(0, len(encoded), 76)]) + b"\r\n"
 
 
 def _crlf(text: str) -> str:
@@ -280,6 +280,15 @@ def _needs_encoding(text: str) -> bool:
     return "=?" in text or '"' in text or "\\" in text
 
 
+@functools.cache
+def _addable(name: str) -> bool:
+    """A header name a caller may add (checked once per name, not for every copy)."""
+    return bool(_FIELD_NAME.fullmatch(name)) and name.lower() not in _RESERVED
+
+
+# A broadcast's subject and its List-Unsubscribe-Post are the same for every copy: folded
+# and encoded once.
+@functools.lru_cache(maxsize=4096)
 def _unstructured_header(name: str, value: str, charset: str) -> str:
     value = clean_header_text(value)
     if value.isascii() and "=?" not in value:
