@@ -175,22 +175,27 @@ def mails_for(
     return out
 
 
+def message_bytes(mail: Mail, signer: Signer | None) -> bytes:
+    """What goes after DATA: the composed mail, signed by `signer`
+    (`dkim_keys.signer_for(store)`) when it holds the key of the mail's From domain."""
+    data = compose(mail)
+    if signer is not None and signer.signs(mail.from_addr):
+        data = signer.sign(data)
+    return data
+
+
 def deliver(
     session: SmtpSession,
     row: Message | outbox.Claimed,
     mail: Mail,
+    data: bytes,
     envelope_from: str,
     *,
-    signer: Signer | None,
     then: tuple[str, list[str]] | None = None,
 ) -> outbox.Delivery:
-    """One row's SMTP transaction; the row's outcome is its To address's outcome. Every mail
-    passes here: `signer` (`dkim_keys.signer_for(store)`) signs it when it holds the key of
-    the mail's From domain. `then`: the envelope of the mail the caller sends next over this
-    session (`envelope`), announced behind this one's final dot."""
-    data = compose(mail)
-    if signer is not None and signer.signs(mail.from_addr):
-        data = signer.sign(data)
+    """One row's SMTP transaction (`data`: `message_bytes(mail, …)`); the row's outcome is its
+    To address's outcome. Every mail passes here. `then`: the envelope of the mail the caller
+    sends next over this session (`envelope`), announced behind this one's final dot."""
     # The addressee first, then each BCC, in wire form (pre-2009 docomo/au local parts quoted).
     recipients = envelope_recipients(mail)
     results = session.send(envelope_from, recipients, data, primary=True, then=then)
@@ -235,8 +240,9 @@ def send_test_mail(store: Store, to_addr: str, subject: str, body: str) -> Resul
     try:
         with SmtpSession(relay_for(store)) as session:
             envelope_from = verp.envelope_sender(row.id, store)
-            mail, signer = build_mail(row, store), dkim_keys.signer_for(store)
-            delivery = deliver(session, row, mail, envelope_from, signer=signer)
+            mail = build_mail(row, store)
+            data = message_bytes(mail, dkim_keys.signer_for(store))
+            delivery = deliver(session, row, mail, data, envelope_from)
         result = Result(delivery.outcome, delivery.code, delivery.reply)
     except (RelayError, AddressError, ValueError) as exc:
         result = Result(

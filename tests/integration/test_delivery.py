@@ -179,3 +179,28 @@ def test_a_retry_goes_out_when_it_is_due_not_when_the_reconciler_next_looks(
     [row] = db.session.scalars(db.select(Message)).all()
     db.session.refresh(row)
     assert row.state == "sent" and row.attempts == 2
+
+
+def test_a_mail_that_cannot_be_composed_fails_alone_and_the_rest_of_its_chunk_goes(
+    app, mail_store, smtp_server
+):
+    """A chunk's mails are composed before the first is sent: one that cannot be (here its
+    Message-ID was damaged) is failed with the reason, and the others still go out."""
+    mail_store.bcc = ""
+    db.session.commit()
+    ids = queue_mail(mail_store, to="m@example.jp", n=3)
+    db.session.execute(
+        db.update(Message).where(Message.id == ids[1]).values(message_id="no message id")
+    )
+    db.session.commit()
+    dispatch.dispatch_sending()
+    run_worker(app)
+    assert sorted(m.rcpt_tos[0] for m in smtp_server.wait_for(2)) == [
+        "0.m@example.jp",
+        "2.m@example.jp",
+    ]
+    damaged = db.session.get(Message, ids[1])
+    db.session.refresh(damaged)
+    assert damaged.state == "failed"
+    assert damaged.last_reply == "invalid mail: invalid Message-ID 'no message id'"
+    assert states() == {"sent": 2, "failed": 1}
