@@ -328,13 +328,11 @@ def test_a_claim_reads_only_due_rows_even_when_the_statistics_say_every_row_is_d
     db.session.execute(text("ANALYZE messages"))
     db.session.execute(update(Message).where(Message.id <= ids[2949]).values(state="sent"))
     db.session.commit()
-    query = outbox.next_due(mail_store.id, ["record"], 25)
     connection = db.session.connection()
-    compiled = query.compile(
-        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
-    )
+    compiled = outbox.next_due("postgresql", ("record",)).compile(dialect=connection.dialect)
+    query = compiled.construct_expanded_state(outbox.due_params(mail_store.id, 25, utcnow()))
     [[explained]] = connection.exec_driver_sql(
-        "EXPLAIN (ANALYZE, FORMAT JSON) " + compiled.string, compiled.params
+        "EXPLAIN (ANALYZE, FORMAT JSON) " + query.statement, query.parameters
     ).all()
     assert _rows_skipped(explained[0]["Plan"]) == 0
     db.session.rollback()
