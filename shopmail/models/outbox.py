@@ -29,11 +29,13 @@ def _where(condition: str) -> dict:
 class Message(db.Model):
     __tablename__ = "messages"
     __table_args__ = (
-        Index("ix_messages_state_next", "state", "next_attempt_at"),
+        # The reconciler (rows `sending`), retries (`retrying`, by next attempt), the send
+        # queue's counts (by state, store and kind): one index, since every change of a row's
+        # state writes each index again on PostgreSQL — twice for every mail sent.
+        Index("ix_messages_state_store_kind", "state", "store_id", "kind", "next_attempt_at"),
         # The send loop's claim: a store's due rows in id order, without the rows already
         # sent (outbox.due_state writes the same states out, so both databases use it).
         Index("ix_messages_due", "store_id", "id", **_where(DUE)),
-        Index("ix_messages_store_kind_state", "store_id", "kind", "state"),
         Index("ix_messages_broadcast_state", "broadcast_id", "state"),
         # "Has this order a mail of this kind yet?" — creation asks it for every order.
         # Only rows that have an order: a broadcast's rows add nothing to it.
