@@ -113,8 +113,7 @@ class SmtpSession:
         self.ssl_context = ssl_context
         self.connections = 0  # how many times a connection was opened (for logs and tests)
         self.writes = 0  # how many writes carried commands or a message (for tests)
-        self._smtp: smtplib.SMTP | None = None
-        self._wire: Wire | None = None  # the open session's commands and replies
+        self._wire: Wire | None = None  # the open connection
         # The envelope whose MAIL/RCPT/DATA already left behind the last final dot.
         self._announced: tuple[str, tuple[str, ...]] | None = None
 
@@ -135,16 +134,9 @@ class SmtpSession:
         354 would be read as message content."""
         if self._announced is not None:
             self._drop()
-        smtp, wire, self._smtp, self._wire = self._smtp, self._wire, None, None
-        if smtp is None or wire is None:
-            return
-        try:
-            wire.write(b"QUIT\r\n")
-            wire.reply()
-        except Lost:
-            pass
-        finally:
-            smtp.close()
+        wire, self._wire = self._wire, None
+        if wire is not None:
+            wire.quit()
 
     def send(
         self,
@@ -175,7 +167,7 @@ class SmtpSession:
             then = None  # announced only when it would go in one write, and safe to write
         if self._announced is not None and self._announced != (envelope_from, tuple(recipients)):
             self._drop()  # not the message that was announced: start afresh
-        reused = self._smtp is not None
+        reused = self._wire is not None
         try:
             return self._transaction(
                 self._connection(), envelope_from, recipients, data, primary, then
@@ -386,9 +378,9 @@ class SmtpSession:
 
     def _drop(self) -> None:
         self._announced = None
-        smtp, self._smtp, self._wire = self._smtp, None, None
-        if smtp is not None:
-            smtp.close()
+        wire, self._wire = self._wire, None
+        if wire is not None:
+            wire.close()
 
     @staticmethod
     def _all(
@@ -418,7 +410,7 @@ class SmtpSession:
         except BaseException:
             smtp.close()
             raise
-        self._smtp, self._wire = smtp, wire
+        self._wire = wire
         return wire
 
     def _greet(self, smtp: smtplib.SMTP) -> None:

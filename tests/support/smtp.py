@@ -258,8 +258,7 @@ class SmtpServer:
     @staticmethod
     def client_tls() -> ssl.SSLContext:
         """A client context that trusts this server's certificate (and verifies it)."""
-        context = ssl.create_default_context(cadata=_certificate()[0].decode("ascii"))
-        return context
+        return ssl.create_default_context(cadata=_certificate()[0].decode("ascii"))
 
     def wait_for(self, count: int, timeout: float = 10) -> list[ReceivedMail]:
         """Wait until ``count`` messages arrived; returns all messages received so far."""
@@ -318,7 +317,9 @@ def _certificate() -> tuple[bytes, bytes]:
     return certificate.public_bytes(serialization.Encoding.PEM), key_pem
 
 
+@functools.cache
 def _server_tls() -> ssl.SSLContext:
+    """The server's context, made once (a STARTTLS server asks for it at every connection)."""
     certificate, key = _certificate()
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     with tempfile.NamedTemporaryFile(suffix=".pem") as pem:
